@@ -1,0 +1,98 @@
+"""The application factory's body (kept out of ``__init__`` so importing cfbot is cheap)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from sqlmodel import Session
+
+from cfbot.config import Settings
+from cfbot.i18n import SUPPORTED_LANGUAGES, normalize_language, translate
+from cfbot.logging_setup import configure_logging
+from cfbot.runtime import Runtime, build_runtime
+
+log = logging.getLogger(__name__)
+
+
+def build_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings.from_env(**(config or {}))
+    configure_logging()
+    pkg_dir = Path(__file__).resolve().parent
+    app = Flask(
+        "cfbot",
+        instance_path=str(Path(settings.instance_path).resolve()),
+        template_folder=str(pkg_dir / "templates"),
+        static_folder=str(pkg_dir / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        TESTING=settings.env == "test",
+    )
+    if settings.public_url == "" and settings.is_production:
+        # behind a TLS-terminating proxy the URL Twilio signed is only known via headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    runtime = build_runtime(settings)
+    app.extensions["cfbot"] = runtime
+
+    @app.teardown_appcontext
+    def _close_session(exc: BaseException | None) -> None:
+        session = g.pop("cfbot_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        lang = page_language()
+
+        def t(message: str, **params: object) -> str:
+            return translate(lang, message, **params)
+
+        return {"settings": settings, "page_lang": lang, "t": t}
+
+    from cfbot.web import register_blueprints
+
+    register_blueprints(app)
+    return app
+
+
+def get_runtime(app: Flask | None = None) -> Runtime:
+    """The :class:`Runtime` of ``app`` (default: the current app)."""
+    from flask import current_app
+
+    return (app or current_app).extensions["cfbot"]  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """The request's (app context's) database session, created on first use."""
+    if "cfbot_session" not in g:
+        g.cfbot_session = Session(get_runtime().engine, expire_on_commit=False)
+    return g.cfbot_session  # type: ignore[no-any-return]
+
+
+def page_language() -> str:
+    """Language for a web page: ?lang=, then the browser's Accept-Language."""
+    try:
+        asked = request.args.get("lang") or request.form.get("lang")
+        if asked:
+            return normalize_language(asked)
+        if session.get("lang"):
+            return normalize_language(str(session["lang"]))
+        best = request.accept_languages.best_match(list(SUPPORTED_LANGUAGES))
+        return best or "en"
+    except RuntimeError:
+        return "en"

@@ -1,0 +1,256 @@
+"""The ``cfbot`` command line. Each command builds only what it needs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from cfbot.config import ConfigError, Settings
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cfbot")
+def cli() -> None:
+    """cfbot: multilingual customer-feedback surveys over SMS and web chat."""
+
+
+# --------------------------------------------------------------------------- db
+
+
+@cli.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from cfbot import migrate
+    from cfbot.config import mask_url
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url, revision)
+    click.echo(f"database at {mask_url(settings.database_url)} is at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Step the schema back to REVISION."""
+    from cfbot import migrate
+
+    migrate.downgrade(_settings().database_url, revision)
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the schema revision the database is at."""
+    from cfbot import migrate
+
+    migrate.current(_settings().database_url)
+
+
+# --------------------------------------------------------------------------- flows
+
+
+@cli.group()
+def flows() -> None:
+    """Check, test and list survey flows."""
+
+
+def _flow_paths(paths: tuple[str, ...]) -> list[str]:
+    return list(paths) or [_settings().conversations_dir]
+
+
+@flows.command("check")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--strict", is_flag=True, help="Treat warnings (e.g. missing translations) as errors.")
+@click.option("--quiet", "-q", is_flag=True, help="Only print problems, not the SMS segment table.")
+def flows_check(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
+    """Validate flow files; print FILE:LINE:COL: problems; exit 1 on errors."""
+    from cfbot.flows.checker import check_paths, format_report
+
+    report = check_paths(_flow_paths(paths), strict=strict)
+    click.echo(format_report(report, segments=not quiet))
+    sys.exit(report.exit_code)
+
+
+@flows.command("test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--flows-dir", type=click.Path(), default=None, help="Where the flows live.")
+def flows_test(paths: tuple[str, ...], flows_dir: str | None) -> None:
+    """Run flow test cases (default: conversations/tests/*.yaml)."""
+    from cfbot.flows.definition import load_directory
+    from cfbot.flows.testing import run_case_files
+    from cfbot.services.sentiment import scorer
+
+    directory = Path(flows_dir or _settings().conversations_dir)
+    flow_set = load_directory(directory)
+    for problem in flow_set.problems:
+        click.echo(str(problem), err=True)
+    case_paths = list(paths) or sorted(
+        str(p) for p in (directory / "tests").glob("*.y*ml") if p.suffix in {".yaml", ".yml"}
+    )
+    if not case_paths:
+        raise click.ClickException(f"no test case files found under {directory / 'tests'}")
+    report = run_case_files(case_paths, flow_set, scorer=scorer)
+    click.echo(report.format())
+    sys.exit(report.exit_code)
+
+
+@flows.command("list")
+def flows_list() -> None:
+    """List loaded flows with their languages and keywords."""
+    from cfbot.flows.definition import load_directory
+
+    flow_set = load_directory(Path(_settings().conversations_dir))
+    for flow in flow_set.flows.values():
+        words = ", ".join(f"{lang}: {'/'.join(ws)}" for lang, ws in flow.keywords.items())
+        click.echo(f"{flow.id}\t{flow.name}\t{','.join(flow.languages)}\t{words}")
+    for problem in flow_set.problems:
+        click.echo(str(problem), err=True)
+
+
+# --------------------------------------------------------------------------- chat
+
+
+def _parse_duration(text: str) -> timedelta:
+    from cfbot.flows.definition import parse_duration
+
+    return parse_duration(text)
+
+
+@cli.command("chat")
+@click.argument("flow_id")
+@click.option("--lang", default=None, help="Language code: en, es, so, hmn or vi.")
+@click.option("--name", "first_name", default="", help="First name for {first_name}.")
+@click.option("--site", default="", help="Site name for {site}.")
+def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
+    """Take a survey in the terminal through the same engine the bot uses.
+
+    Type answers as a client would. Commands: /tick DURATION (let time pass, e.g.
+    /tick 5h), /lang CODE, /quit. When stdin is not a terminal, each line is one client
+    message and each bot message is printed on a line starting with "bot> ".
+    """
+    from cfbot.flows import engine
+    from cfbot.flows.definition import load_directory
+    from cfbot.flows.events import AnswerRecorded
+    from cfbot.services.sentiment import scorer
+
+    flow_set = load_directory(Path(_settings().conversations_dir))
+    flow = flow_set.flows.get(flow_id)
+    if flow is None:
+        known = ", ".join(sorted(flow_set.flows)) or "none"
+        raise click.ClickException(f"no flow {flow_id!r} (known: {known})")
+    interactive = sys.stdin.isatty()
+    now = datetime.now(UTC)
+    context = {k: v for k, v in {"first_name": first_name, "site": site}.items() if v}
+
+    def show(sprint: engine.Sprint) -> None:
+        for event in sprint.events:
+            if hasattr(event, "text") and hasattr(event, "kind"):
+                for line in event.text.splitlines() or [""]:
+                    click.echo(f"bot> {line}")
+            elif isinstance(event, AnswerRecorded) and interactive:
+                click.secho(f"      [stored {event.question_id} = {event.value!r}]", dim=True)
+
+    sprint = engine.start(flow, now, lang=lang, context=context)
+    show(sprint)
+    state = sprint.state
+    while state.get("status") == "active":
+        try:
+            line = input("you> " if interactive else "")
+        except EOFError:
+            break
+        line = line.rstrip("\n")
+        if line.startswith("/"):
+            cmd, _, arg = line[1:].partition(" ")
+            if cmd == "quit":
+                break
+            if cmd == "tick":
+                try:
+                    now += _parse_duration(arg.strip() or "1h")
+                except ValueError as exc:
+                    click.echo(f"error: {exc}", err=True)
+                    continue
+                sprint = engine.resume(flow, state, None, now, scorer=scorer)
+            elif cmd == "lang":
+                sprint = engine.switch_language(flow, state, arg.strip(), now)
+            else:
+                click.echo("commands: /tick DURATION, /lang CODE, /quit", err=True)
+                continue
+        else:
+            now += timedelta(seconds=30)
+            sprint = engine.resume(flow, state, line, now, scorer=scorer)
+        show(sprint)
+        state = sprint.state
+    if interactive:
+        click.secho(f"[survey {state.get('status')}; answers: {state.get('answers')}]", dim=True)
+
+
+# --------------------------------------------------------------------------- demo / serve
+
+
+@cli.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """Start the demo: SQLite, sample flows, web chat and SMS simulator, no credentials."""
+    os.environ.setdefault("CFBOT_DEMO", "1")
+    os.environ.setdefault("CFBOT_TWILIO_VALIDATE_SIGNATURE", "0")
+    os.environ.setdefault("CFBOT_SMS_CHANNEL", "console")
+    settings = _settings(demo=True)
+    if settings.is_production:
+        raise click.ClickException("the demo cannot run with CFBOT_ENV=production")
+    from cfbot import create_app, migrate
+    from cfbot.config import mask_url
+
+    migrate.upgrade(settings.database_url)
+    app = create_app(settings)
+    base = f"http://{host}:{port}"
+    click.echo(f"cfbot demo: database {mask_url(settings.database_url)}")
+    click.echo(f"  web chat:      {base}/chat")
+    click.echo(f"  SMS simulator: {base}/dev/sms")
+    click.echo("  (outbound SMS is printed here by the console transport; Ctrl+C stops)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (added by later work)."""
+    import importlib
+
+    for module_name, attr in (
+        ("cfbot.commands.translations", "translations"),
+        ("cfbot.commands.feedback", "feedback"),
+        ("cfbot.commands.scheduler", "scheduler"),
+        ("cfbot.commands.visits", "visits"),
+        ("cfbot.commands.tokens", "tokens"),
+        ("cfbot.commands.alerts", "alerts"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        cli.add_command(getattr(module, attr))
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="cfbot")

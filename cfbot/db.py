@@ -1,0 +1,99 @@
+"""Database engine and sessions: one Session per app context or job.
+
+SQLite runs in WAL mode with a busy timeout so the web and clock processes can share a
+file; writers serialise through ``BEGIN IMMEDIATE`` (see :func:`write_transaction`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+_engines: dict[str, Engine] = {}
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` and use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine with the pragmas and pool settings cfbot relies on."""
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("sqlite:///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **kwargs,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # let us issue BEGIN ourselves (pysqlite's implicit BEGIN is deferred)
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            mode = conn.info.pop("cfbot_begin", "BEGIN")
+            conn.exec_driver_sql(mode)
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+def get_engine(url: str) -> Engine:
+    """A process-wide engine per URL (engines own connection pools)."""
+    url = normalize_url(url)
+    if url not in _engines:
+        _engines[url] = make_engine(url)
+    return _engines[url]
+
+
+def dispose_engines() -> None:
+    """Close every pool (tests, and after a fork)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def is_sqlite(engine_or_session: Engine | Session) -> bool:
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "sqlite"
+
+
+@contextlib.contextmanager
+def unit_of_work(engine: Engine, immediate: bool = True) -> Iterator[Session]:
+    """One unit of work: a session that commits on success and rolls back on error.
+
+    ``immediate`` makes the SQLite transaction a write transaction from the start.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite" and immediate:
+            conn.info["cfbot_begin"] = "BEGIN IMMEDIATE"
+        with Session(bind=conn, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise

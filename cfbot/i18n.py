@@ -1,0 +1,110 @@
+"""System-string translation shared by the engine, services and web pages.
+
+Catalogs live in ``locales/<lang>/LC_MESSAGES/messages.po``. A compiled ``.mo`` is used
+when it is at least as new as its ``.po``; otherwise the ``.po`` is compiled in memory, so
+a fresh checkout works before ``cfbot translations compile`` has run. Flask-free on purpose:
+the pure flow engine uses it too.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "es", "so", "hmn", "vi")
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "es": "Español",
+    "so": "Soomaali",
+    "hmn": "Hmoob",
+    "vi": "Tiếng Việt",
+}
+DEFAULT_LANGUAGE = "en"
+
+_lock = threading.Lock()
+
+
+def locales_dir() -> Path:
+    """Where the gettext catalogs live (``CFBOT_LOCALES_DIR`` overrides)."""
+    env = os.environ.get("CFBOT_LOCALES_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "locales"
+
+
+def normalize_language(lang: str | None) -> str:
+    """Map tags such as ``es-MX`` or ``HMN`` to a supported code, else the default."""
+    if not lang:
+        return DEFAULT_LANGUAGE
+    code = lang.strip().replace("_", "-").lower()
+    if code in SUPPORTED_LANGUAGES:
+        return code
+    base = code.split("-")[0]
+    return base if base in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=32)
+def _translations(lang: str, base: str) -> gettext.NullTranslations:
+    po = Path(base) / lang / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    try:
+        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+            with mo.open("rb") as fh:
+                return gettext.GNUTranslations(fh)
+        if po.exists():
+            from babel.messages.mofile import write_mo
+            from babel.messages.pofile import read_po
+
+            with po.open("rb") as fh:
+                catalog = read_po(fh, locale=None, domain="messages")
+            buf = io.BytesIO()
+            write_mo(buf, catalog, use_fuzzy=False)
+            buf.seek(0)
+            return gettext.GNUTranslations(buf)
+    except Exception:  # a broken catalog must never take the bot down; English is used
+        import logging
+
+        logging.getLogger(__name__).exception("could not load catalog for %s", lang)
+    return gettext.NullTranslations()
+
+
+def get_translations(lang: str | None) -> gettext.NullTranslations:
+    """The gettext translations for ``lang`` (English passthrough when missing)."""
+    code = normalize_language(lang)
+    with _lock:
+        return _translations(code, str(locales_dir()))
+
+
+def translate(lang: str | None, message: str, **params: object) -> str:
+    """Translate ``message`` into ``lang`` and fill ``{name}`` placeholders from ``params``."""
+    text = get_translations(lang).gettext(message)
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            # a bad translation must not break a reply: fall back to the English text
+            return message.format(**params)
+    return text
+
+
+def ngettext(lang: str | None, singular: str, plural: str, n: int, **params: object) -> str:
+    """Plural-aware variant of :func:`translate`; ``n`` is also available as ``{n}``."""
+    text = get_translations(lang).ngettext(singular, plural, n)
+    try:
+        return text.format(n=n, **params)
+    except (KeyError, IndexError, ValueError):
+        return (singular if n == 1 else plural).format(n=n, **params)
+
+
+def clear_cache() -> None:
+    """Forget loaded catalogs (after ``cfbot translations compile`` or in tests)."""
+    _translations.cache_clear()
+
+
+# marker so extraction finds strings that are translated later, at use time
+def N_(message: str) -> str:  # noqa: N802
+    return message

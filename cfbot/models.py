@@ -1,0 +1,309 @@
+"""SQLModel tables (singular names). Same code on SQLite and PostgreSQL.
+
+Datetimes are stored as UTC and always come back timezone-aware (``UTCDateTime``), so
+code never compares naive and aware values. JSON columns hold engine state and context.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Current time in UTC (the one place services read the wall clock from)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC; returns aware datetimes on every backend."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _dt(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+
+
+class Contact(SQLModel, table=True):
+    """A client we can reach: by phone (E.164) or by a web-chat session id."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str | None = Field(default=None, max_length=20, unique=True, index=True)
+    webchat_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    first_name: str | None = Field(default=None, max_length=100)
+    language: str = Field(default="en", max_length=8)
+    timezone: str | None = Field(default=None, max_length=64)
+    opted_out: bool = Field(default=False, nullable=False)
+    opted_out_at: datetime | None = _dt()
+    opted_in_at: datetime | None = _dt()
+    unreachable: bool = Field(default=False, nullable=False)
+    unreachable_reason: str | None = Field(default=None, max_length=200)
+    delivery_failures: int = Field(default=0, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class FlowVersion(SQLModel, table=True):
+    """The exact YAML of a flow as it was when first used, so answers keep their wording."""
+
+    __table_args__ = (sa.UniqueConstraint("flow_id", "content_hash", name="uq_flowversion_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_id: str = Field(max_length=100, index=True)
+    content_hash: str = Field(max_length=64)
+    yaml_text: str = Field(sa_type=sa.Text, nullable=False)
+    path: str = Field(default="", max_length=500)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Conversation(SQLModel, table=True):
+    """One run of a flow with one contact. ``open_key`` makes 'one open survey per contact'
+    a database constraint: it equals the contact id while open and NULL once closed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    flow_id: str = Field(max_length=100, index=True)
+    flow_version_id: int = Field(foreign_key="flowversion.id")
+    channel: str = Field(max_length=20)
+    language: str = Field(default="en", max_length=8)
+    status: str = Field(default="active", max_length=20, index=True)
+    state: dict[str, Any] = _json()
+    context: dict[str, Any] = _json()
+    site: str | None = Field(default=None, max_length=100, index=True)
+    program: str | None = Field(default=None, max_length=100)
+    open_key: int | None = Field(default=None, unique=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    completed_at: datetime | None = _dt()
+    expires_at: datetime | None = _dt()
+    next_wake_at: datetime | None = _dt(index=True)
+
+
+class Message(SQLModel, table=True):
+    """Every message in or out. Inbound rows are stored before they are processed;
+    outbound rows double as the outbox (status queued -> sending -> sent/failed)."""
+
+    __table_args__ = (
+        sa.Index("ix_message_outbox", "direction", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)
+    direction: str = Field(max_length=3)  # "in" | "out"
+    channel: str = Field(max_length=20)
+    address: str = Field(default="", max_length=64)
+    body: str = Field(default="", sa_type=sa.Text, nullable=False)
+    kind: str = Field(default="", max_length=20)
+    external_id: str | None = Field(default=None, max_length=64, unique=True)
+    reply_to_id: int | None = Field(default=None, foreign_key="message.id")
+    status: str = Field(default="received", max_length=20)
+    error_code: str | None = Field(default=None, max_length=20)
+    encoding: str | None = Field(default=None, max_length=8)
+    segments: int | None = Field(default=None)
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime | None = _dt()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    processed_at: datetime | None = _dt()
+    sent_at: datetime | None = _dt()
+
+
+class Answer(SQLModel, table=True):
+    """One stored answer with the wording the client saw and its parsed value."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    flow_id: str = Field(max_length=100, index=True)
+    flow_version_id: int = Field(foreign_key="flowversion.id")
+    question_id: str = Field(max_length=100)
+    question_type: str = Field(default="", max_length=20)
+    question_text: str = Field(default="", sa_type=sa.Text, nullable=False)
+    raw_text: str = Field(default="", sa_type=sa.Text, nullable=False)
+    value_text: str | None = Field(default=None, sa_type=sa.Text)
+    value_number: float | None = Field(default=None)
+    language: str = Field(default="en", max_length=8)
+    skipped: bool = Field(default=False, nullable=False)
+    sentiment: float | None = Field(default=None)
+    sentiment_method: str | None = Field(default=None, max_length=40)
+    needs_review: bool = Field(default=False, nullable=False)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Leader election for the clock on SQLite (PostgreSQL uses an advisory lock too)."""
+
+    name: str = Field(primary_key=True, max_length=50)
+    holder: str = Field(max_length=100)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+# --------------------------------------------------------------------------- visits
+
+
+class Visit(SQLModel, table=True):
+    """A client's visit reported by an agency system (API or CSV). ``(source,
+    external_id)`` is unique when ``external_id`` is given, so a resent visit is no
+    second visit."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "external_id", name="uq_visit_source_external_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(default="api", max_length=100)
+    external_id: str | None = Field(default=None, max_length=200)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    phone: str = Field(max_length=20)
+    visited_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    site: str = Field(max_length=100, index=True)
+    program: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=8)
+    first_name: str | None = Field(default=None, max_length=100)
+    flow_id: str = Field(max_length=100)
+    timezone: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Invitation(SQLModel, table=True):
+    """The survey a visit earns: scheduled for ``send_at`` (already inside quiet hours),
+    then sent, skipped (with ``reason``), waiting (contact busy) or cancelled."""
+
+    # contact_id makes the tick's index covering: no table lookups however large it grows
+    __table_args__ = (sa.Index("ix_invitation_due", "status", "send_at", "id", "contact_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", unique=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    flow_id: str = Field(max_length=100)
+    status: str = Field(default="scheduled", max_length=20)
+    send_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    reason: str | None = Field(default=None, max_length=200)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = _dt()
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the visits API. Only the SHA-256 of the token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(default="", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime | None = _dt()
+    revoked_at: datetime | None = _dt()
+    last_used_at: datetime | None = _dt()
+
+
+class SenderPace(SQLModel, table=True):
+    """Shared pacing state of one sending number: the earliest moment (epoch seconds) the
+    next segment may leave. Every dispatcher reserves its slot here under a row lock, so
+    the segments-per-second limit holds across processes."""
+
+    sender: str = Field(primary_key=True, max_length=100)
+    next_free_at: float = Field(default=0.0, nullable=False)
+
+
+class Alert(SQLModel, table=True):
+    """A staff alert: a dissatisfied client or a crisis message, with its case status.
+
+    One dissatisfaction alert covers a client's whole survey (later rules add reasons to
+    it, see ``details["reasons"]``), so one unhappy client gives staff one email.
+    """
+
+    __table_args__ = (sa.Index("ix_alert_escalation", "status", "escalate_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="dissatisfaction", max_length=20)  # | "crisis"
+    severity: str = Field(default="normal", max_length=10)  # normal | high | urgent
+    category: str | None = Field(default=None, max_length=40)  # crisis category
+    reason: str = Field(default="", max_length=500)
+    rule_source: str = Field(default="", sa_type=sa.Text, nullable=False)
+    details: dict[str, Any] = _json()
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    flow_id: str | None = Field(default=None, max_length=100)
+    site: str | None = Field(default=None, max_length=100, index=True)
+    program: str | None = Field(default=None, max_length=100)
+    status: str = Field(default="open", max_length=20)  # open | acknowledged | resolved
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    acknowledged_at: datetime | None = _dt()
+    acknowledged_by: str | None = Field(default=None, max_length=200)
+    resolved_at: datetime | None = _dt()
+    resolved_by: str | None = Field(default=None, max_length=200)
+    resolution_note: str | None = Field(default=None, sa_type=sa.Text)
+    escalate_at: datetime | None = _dt()
+    escalated_at: datetime | None = _dt()
+
+
+class AlertEvent(SQLModel, table=True):
+    """The audit trail of an alert: created, emailed, acknowledged, phone revealed, ..."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    actor: str = Field(default="system", max_length=200)
+    action: str = Field(max_length=40)
+    note: str = Field(default="", sa_type=sa.Text, nullable=False)
+
+
+class MailOut(SQLModel, table=True):
+    """The mail outbox. Rows are sent by a job, retried with backoff, never dropped.
+
+    Alert emails are rendered at their first attempt (so they carry every answer given by
+    then); ``dedupe_key`` makes escalations and digests idempotent.
+    """
+
+    __table_args__ = (sa.Index("ix_mailout_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=20)  # alert | escalation | digest | login | test
+    alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    recipients: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    subject: str = Field(default="", max_length=300)
+    text_body: str = Field(default="", sa_type=sa.Text, nullable=False)
+    html_body: str = Field(default="", sa_type=sa.Text, nullable=False)
+    status: str = Field(default="pending", max_length=20)  # pending | sending | sent | failed
+    attempts: int = Field(default=0, nullable=False)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    next_attempt_at: datetime | None = _dt()
+    first_failed_at: datetime | None = _dt()
+    sent_at: datetime | None = _dt()

@@ -1,0 +1,45 @@
+"""What every process needs (web, clock, CLI): settings, engine, flows, channels.
+
+Flask-free so the scheduler and CLI build the same thing the web app does.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from cfbot import db
+from cfbot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Settings, database engine, flow registry and channel adapters of one process."""
+
+    settings: Settings
+    engine: Engine
+    flows: Any  # cfbot.flows.definition.FlowRegistry
+    channels: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Create the engine, load flows (logging problems) and build channel adapters."""
+    from cfbot.channels import build_channels
+    from cfbot.flows.definition import FlowRegistry
+    from cfbot.services import keywords  # noqa: F401  (registers the STOP/START/HELP handler)
+    from cfbot.services.crisis_response import install as install_crisis_and_alerts
+
+    # crisis words first, before STOP/HELP and the flow; alert rules after each engine run
+    install_crisis_and_alerts()
+    engine = db.get_engine(settings.database_url)
+    registry = FlowRegistry(settings.conversations_dir)
+    registry.reload()
+    for problem in registry.problems:
+        log.warning("flow problem: %s", problem)
+    return Runtime(settings=settings, engine=engine, flows=registry, channels=build_channels(settings))

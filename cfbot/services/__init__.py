@@ -1,0 +1,1 @@
+"""Services: the only place that commits. One unit of work per inbound message or job."""

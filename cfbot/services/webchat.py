@@ -1,0 +1,94 @@
+"""Web chat: start a survey for a browser session, and read its transcript."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from cfbot.db import unit_of_work
+from cfbot.models import Contact, Message, utcnow
+from cfbot.runtime import Runtime
+from cfbot.services.conversation import (
+    get_or_create_contact,
+    lock_contact,
+    open_conversation,
+    start_conversation,
+)
+
+
+class UnknownFlow(LookupError):
+    """The page asked for a flow that is not loaded."""
+
+
+@dataclass(frozen=True)
+class ChatLine:
+    id: int
+    sender: str  # "bot" | "you"
+    text: str
+
+
+def start_chat(
+    rt: Runtime, webchat_id: str, flow_id: str, lang: str | None, now: datetime | None = None
+) -> None:
+    """Open ``flow_id`` for this browser session unless a survey is already open."""
+    now = now or utcnow()
+    flow = rt.flows.get(flow_id)
+    if flow is None:
+        raise UnknownFlow(flow_id)
+    with unit_of_work(rt.engine) as session:
+        contact = get_or_create_contact(session, "webchat", webchat_id, now, language=lang)
+        contact = lock_contact(session, contact.id)  # type: ignore[arg-type]
+        if open_conversation(session, contact.id) is not None:  # type: ignore[arg-type]
+            return
+        conversation, outs = start_conversation(
+            rt, session, contact, flow, channel="webchat", lang=lang, now=now, deliver="collect"
+        )
+        for out in outs:
+            session.add(
+                Message(
+                    contact_id=contact.id,
+                    conversation_id=conversation.id,
+                    direction="out",
+                    channel="webchat",
+                    address=webchat_id,
+                    body=out.text,
+                    kind=out.kind,
+                    status="delivered",
+                    created_at=now,
+                    sent_at=now,
+                )
+            )
+
+
+def transcript(rt: Runtime, webchat_id: str, after_id: int = 0, limit: int = 200) -> list[ChatLine]:
+    """Messages of this browser session in order (after ``after_id``, for polling)."""
+    with unit_of_work(rt.engine, immediate=False) as session:
+        contact = session.exec(select(Contact).where(Contact.webchat_id == webchat_id)).first()
+        if contact is None:
+            return []
+        rows = session.exec(
+            select(Message)
+            .where(
+                Message.contact_id == contact.id,
+                Message.channel == "webchat",
+                col(Message.id) > after_id,
+            )
+            .order_by(col(Message.id))
+            .limit(limit)
+        ).all()
+        lines = []
+        for row in rows:
+            if row.direction == "out" and row.status == "queued":
+                # reminders wait for the dispatcher to mark them delivered
+                continue
+            lines.append(ChatLine(row.id or 0, "bot" if row.direction == "out" else "you", row.body))
+        return lines
+
+
+def has_open_survey(rt: Runtime, webchat_id: str) -> bool:
+    """Whether this browser session has a survey in progress."""
+    with unit_of_work(rt.engine, immediate=False) as session:
+        contact = session.exec(select(Contact).where(Contact.webchat_id == webchat_id)).first()
+        return contact is not None and open_conversation(session, contact.id) is not None  # type: ignore[arg-type]

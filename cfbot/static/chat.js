@@ -1,0 +1,63 @@
+// Progressive enhancement: send without reloading and poll for reminders.
+// Without JavaScript the form posts and the page reloads, with the same result.
+(function () {
+  "use strict";
+  var form = document.getElementById("send-form");
+  var list = document.getElementById("transcript");
+  if (!form || !list || !window.fetch) { return; }
+  var input = form.querySelector("input[name=text]");
+  var token = form.querySelector("input[name=csrf_token]").value;
+  var clientIdField = form.querySelector("input[name=client_id]");
+
+  function lastId() {
+    var items = list.querySelectorAll("li[data-id]");
+    return items.length ? parseInt(items[items.length - 1].getAttribute("data-id"), 10) : 0;
+  }
+  function newClientId() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+  }
+  function append(messages) {
+    messages.forEach(function (m) {
+      if (list.querySelector('li[data-id="' + m.id + '"]')) { return; }
+      var li = document.createElement("li");
+      li.className = "msg msg-" + (m.from === "bot" ? "bot" : "you");
+      li.setAttribute("data-id", m.id);
+      var span = document.createElement("span");
+      span.className = "msg-text";
+      span.textContent = m.text;  // never innerHTML: client and flow text is untrusted
+      li.appendChild(span);
+      list.appendChild(li);
+    });
+    if (messages.length) { list.lastElementChild.scrollIntoView({ block: "end" }); }
+  }
+  clientIdField.value = newClientId();
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = input.value;
+    if (!text.trim()) { input.focus(); return; }
+    var body = new URLSearchParams();
+    body.set("text", text);
+    body.set("csrf_token", token);
+    body.set("client_id", clientIdField.value);
+    fetch(form.action + "?after=" + lastId(), {
+      method: "POST",
+      headers: { "X-Requested-With": "fetch", "X-CSRF-Token": token },
+      body: body,
+      credentials: "same-origin"
+    }).then(function (r) {
+      if (!r.ok) { throw new Error("send failed"); }
+      return r.json();
+    }).then(function (data) {
+      input.value = "";
+      clientIdField.value = newClientId();
+      append(data.messages || []);
+      input.focus();
+    }).catch(function () { form.submit(); });
+  });
+  setInterval(function () {
+    fetch(form.action.replace(/send$/, "messages") + "?after=" + lastId(), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
+      .then(function (data) { append(data.messages || []); })
+      .catch(function () {});
+  }, 15000);
+})();

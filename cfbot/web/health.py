@@ -1,0 +1,22 @@
+"""Liveness and readiness for load balancers and the Procfile's web process."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from cfbot.app import get_runtime, get_session
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """200 when the database answers and flows are loaded."""
+    rt = get_runtime()
+    get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
+    return jsonify(
+        status="ok",
+        flows=sorted(f.id for f in rt.flows.all()),
+        flow_problems=len(rt.flows.problems),
+    )
