@@ -1,0 +1,180 @@
+"""``cfbot flows check``: validate flow files and report SMS cost per message.
+
+Plain functions so the CLI, CI and tests share one implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cfbot.flows.definition import (
+    Flow,
+    FlowError,
+    Problem,
+    cross_check,
+    flow_files,
+    load_flow,
+)
+from cfbot.flows.segments import sms_info
+
+MAX_SEGMENTS = 2
+# placeholders are filled with values of typical length so segment counts are realistic
+SAMPLE_CONTEXT: Mapping[str, str] = {
+    "first_name": "Alexandra",
+    "site": "Main Street Clinic",
+    "program": "Family Health",
+    "agency": "County Public Health",
+}
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    """SMS cost of one message of a flow in one language."""
+
+    flow_id: str
+    item: str  # question id, "closing", "reminder" or "<question id>.reprompt"
+    lang: str
+    encoding: str
+    segments: int
+    length: int
+    line: int
+    path: str
+
+
+@dataclass
+class CheckReport:
+    """Everything ``flows check`` found."""
+
+    problems: list[Problem] = field(default_factory=list)
+    segment_report: list[SegmentRow] = field(default_factory=list)
+    flows: dict[str, Flow] = field(default_factory=dict)
+    strict: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that fail the check (warnings too, under ``strict``)."""
+        return [p for p in self.problems if p.is_error or self.strict]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when anything fails the check, else 0."""
+        return 1 if self.errors else 0
+
+
+def _segment_rows(flow: Flow) -> list[SegmentRow]:
+    rows: list[SegmentRow] = []
+
+    def add(item: str, lang: str, text: str, line: int) -> None:
+        info = sms_info(text)
+        rows.append(
+            SegmentRow(
+                flow.id, item, lang, info.encoding, info.segments, info.length, line, flow.path
+            )
+        )
+
+    loc = flow.locations
+    for q in flow.questions:
+        for lang in flow.languages:
+            line = loc.get(f"question.{q.id}.text.{lang}", q.line)
+            add(q.id, lang, flow.render_question(q, lang, SAMPLE_CONTEXT), line)
+            if q.reprompt:
+                line = loc.get(f"question.{q.id}.reprompt.{lang}", q.line)
+                add(f"{q.id}.reprompt", lang, flow.text(q.reprompt, lang, SAMPLE_CONTEXT), line)
+    for lang in flow.languages:
+        if flow.closing:
+            line = loc.get(f"closing.{lang}", loc.get("closing", 1))
+            add("closing", lang, flow.text(flow.closing, lang, SAMPLE_CONTEXT), line)
+        if flow.reminder is not None and flow.reminder.text:
+            line = loc.get(f"reminder.{lang}", loc.get("reminder", 1))
+            add("reminder", lang, flow.text(flow.reminder.text, lang, SAMPLE_CONTEXT), line)
+    return rows
+
+
+def _expand(paths: list[str]) -> tuple[list[Path], list[Problem]]:
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            files.extend(flow_files(p))
+        elif p.is_file():
+            files.append(p)
+        else:
+            problems.append(Problem(raw, 1, 1, "error", "no such file or directory"))
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, problems
+
+
+def check_paths(paths: list[str], strict: bool = False) -> CheckReport:
+    """Validate flow files (and directories of them); measure every message in SMS segments.
+
+    Messages longer than two segments are reported as warnings. With ``strict`` every
+    warning fails the check.
+    """
+    report = CheckReport(strict=strict)
+    files, problems = _expand([str(p) for p in paths])
+    report.problems.extend(problems)
+    loaded: list[Flow] = []
+    for path in files:
+        try:
+            flow = load_flow(path)
+        except FlowError as exc:
+            report.problems.extend(exc.problems)
+            continue
+        report.problems.extend(flow.warnings)
+        loaded.append(flow)
+    accepted, clashes = cross_check(loaded)
+    report.problems.extend(clashes)
+    for flow in accepted:
+        report.flows[flow.id] = flow
+        for row in _segment_rows(flow):
+            report.segment_report.append(row)
+            if row.segments > MAX_SEGMENTS:
+                report.problems.append(
+                    Problem(
+                        flow.path,
+                        row.line,
+                        1,
+                        "warning",
+                        f"{row.item} ({row.lang}) is {row.segments} SMS segments "
+                        f"({row.length} {row.encoding} units); keep it to {MAX_SEGMENTS}",
+                    )
+                )
+    if strict:
+        report.problems = [
+            p if p.is_error else Problem(p.path, p.line, p.col, "error", p.message)
+            for p in report.problems
+        ]
+    report.problems.sort(key=lambda p: (p.path, p.line, p.col))
+    return report
+
+
+def format_report(report: CheckReport, segments: bool = True) -> str:
+    """Human-readable report: problems first, then the SMS segment table and a summary."""
+    lines = [str(p) for p in report.problems]
+    if segments and report.segment_report:
+        if lines:
+            lines.append("")
+        lines.append(f"{'flow':<24} {'message':<24} {'lang':<4} {'encoding':<8} {'len':>4} seg")
+        for row in report.segment_report:
+            mark = "  <- too long" if row.segments > MAX_SEGMENTS else ""
+            lines.append(
+                f"{row.flow_id:<24} {row.item:<24} {row.lang:<4} {row.encoding:<8} "
+                f"{row.length:>4} {row.segments:>3}{mark}"
+            )
+    errors = sum(1 for p in report.problems if p.is_error)
+    warnings = len(report.problems) - errors
+    lines.append("")
+    lines.append(
+        f"{len(report.flows)} flow(s) OK, {errors} error(s), {warnings} warning(s)"
+        + (" (strict)" if report.strict else "")
+    )
+    return "\n".join(lines).lstrip("\n")
