@@ -1,0 +1,386 @@
+"""Sentiment / dissatisfaction / crisis benchmark for cfbot.services.sentiment and .crisis.
+
+Run from the repository root:  python benchmarks/sentiment/run.py  [--no-write]
+
+Reports, each next to a baseline measured in the same run:
+1. Dissatisfaction alerts on our hand-labelled replies (benchmarks/data/feedback_labelled.csv)
+   per language and split (dev = used while writing rules, heldout = not looked at):
+   plain VADER (compound <= -0.3) vs ours. Crisis rows are left out here: they take
+   the crisis path whatever their sentiment.
+2. Crisis recall and false-crisis rate, ours vs a naive keyword list.
+3. Pearson r against the human ratings of the VADER paper's four corpora
+   (/work/shared/datasets/vader_icwsm2014, read in place, never copied), ours vs plain.
+4. Scoring cost per reply in microseconds, ours vs plain VADER.
+Writes benchmarks/sentiment/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from cfbot.services.crisis import detect_crisis  # noqa: E402
+from cfbot.services.sentiment import (  # noqa: E402
+    DEFAULT_TEXT_THRESHOLD,
+    classify,
+    score,
+    vader_compound,
+)
+
+# The `fresh` split as first measured, before the vocabulary it exposed was added to
+# the lexicons (recorded by hand; later runs are no longer a generalisation estimate).
+FRESH_FIRST_RUN = """\
+| lang | VADER recall | VADER false-alarm | ours recall | ours false-alarm | ours needs-review |
+|---|---|---|---|---|---|
+| en | 0.31 (5/16) | 0.09 (1/11) | 0.38 (6/16) | 0.09 (1/11) | 0 |
+| es | 0.00 (0/10) | 0.00 (0/8) | 0.00 (0/10) | 0.12 (1/8) | 13 |
+| so | 0.00 (0/3) | 0.00 (0/1) | 0.00 (0/3) | 0.00 (0/1) | 1 |
+| hmn | 0.00 (0/3) | 0.00 (0/1) | 1.00 (3/3) | 0.00 (0/1) | 0 |
+| vi | 0.00 (0/3) | 0.00 (0/2) | 0.00 (0/3) | 0.00 (0/2) | 3 |
+| all | 0.14 (5/35) | 0.04 (1/23) | 0.26 (9/35) | 0.09 (2/23) | 17 |
+
+Crisis on `fresh`, first run: naive recall 0.40 (4/10), ours recall 0.50 (5/10), right
+category 0.40 (4/10), false-crisis 0.00 (0/58). Missed: "i dont see the point of living
+anymore", "my ex keeps showing up and hitting me", "quiero desaparecer para siempre y
+acabar con todo", Somali "ma rabo inaan noolaado", Vietnamese "chong toi hay danh dap toi";
+"i took a bunch of pills on purpose" was caught as a medical emergency, not self-harm.
+"""
+
+LABELLED = ROOT / "benchmarks" / "data" / "feedback_labelled.csv"
+VADER_DIR = Path(os.environ.get("CFBOT_VADER_DATA", "/work/shared/datasets/vader_icwsm2014"))
+CORPORA = {
+    "tweets": "tweets_GroundTruth.txt",
+    "movie reviews": "movieReviewSnippets_GroundTruth.txt",
+    "amazon reviews": "amazonReviewSnippets_GroundTruth.txt",
+    "nyt editorials": "nytEditorialSnippets_GroundTruth.txt",
+}
+LANGS = ("en", "es", "so", "hmn", "vi")
+SPLITS = ("dev", "heldout", "fresh", "all")
+
+# A naive crisis baseline: the keyword list a first attempt would use (substring match).
+NAIVE_CRISIS = re.compile(
+    r"kill|die|suicid|abuse|hit|beat|breath|chest|blood|seizure|overdose|unconscious|stroke"
+    r"|morir|matar|suicid|pega|golpe|abuso|pecho|respirar|sobredosis"
+    r"|dil|garaac|tuag|ntaus|chết|chet|tự tử|tu tu|đánh|danh|ngực|nguc|thở|tho",
+    re.I,
+)
+
+
+def _rate(num: int, den: int) -> str:
+    return f"{num / den:.2f} ({num}/{den})" if den else "n/a"
+
+
+def load_labelled() -> list[dict[str, str]]:
+    with LABELLED.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def quality(rows: list[dict[str, str]]) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """Alert recall / false-alarm per language and split, plain VADER vs ours."""
+    table: list[list[str]] = []
+    misses: dict[str, list[str]] = {"ours": [], "vader": []}
+    preds = []
+    for r in rows:
+        if r["crisis"]:
+            continue
+        v = vader_compound(r["text"]) <= DEFAULT_TEXT_THRESHOLD
+        c = classify(r["text"], r["lang"], r["question"])
+        preds.append((r, v, c["dissatisfied"], c["needs_review"]))
+        if c["dissatisfied"] != (r["dissatisfied"] == "1"):
+            kind = "missed" if r["dissatisfied"] == "1" else "false alarm"
+            misses["ours"].append(
+                f"{r['split']:7} {r['lang']:3} {kind:11} {c['sentiment']!s:>8}  {r['text']}"
+            )
+    for split in SPLITS:
+        for lang in (*LANGS, "all"):
+            sel = [
+                p
+                for p in preds
+                if (split == "all" or p[0]["split"] == split)
+                and (lang == "all" or p[0]["lang"] == lang)
+            ]
+            if not sel:
+                continue
+            pos = [p for p in sel if p[0]["dissatisfied"] == "1"]
+            neg = [p for p in sel if p[0]["dissatisfied"] != "1"]
+            table.append(
+                [
+                    split,
+                    lang,
+                    str(len(sel)),
+                    _rate(sum(p[1] for p in pos), len(pos)),
+                    _rate(sum(p[1] for p in neg), len(neg)),
+                    _rate(sum(p[2] for p in pos), len(pos)),
+                    _rate(sum(p[2] for p in neg), len(neg)),
+                    str(sum(p[3] for p in sel)),
+                ]
+            )
+    return table, misses
+
+
+def crisis_quality(rows: list[dict[str, str]]) -> tuple[list[list[str]], list[str]]:
+    table: list[list[str]] = []
+    errors: list[str] = []
+    for split in SPLITS:
+        sel = [r for r in rows if split == "all" or r["split"] == split]
+        cr = [r for r in sel if r["crisis"]]
+        non = [r for r in sel if not r["crisis"]]
+        complaints = [r for r in non if r["dissatisfied"] == "1"]
+        ours = {id(r): detect_crisis(r["text"], r["lang"]) for r in sel}
+        naive = {id(r): bool(NAIVE_CRISIS.search(r["text"])) for r in sel}
+        table.append(
+            [
+                split,
+                str(len(cr)),
+                _rate(sum(naive[id(r)] for r in cr), len(cr)),
+                _rate(sum(naive[id(r)] for r in non), len(non)),
+                _rate(sum(bool(ours[id(r)]) for r in cr), len(cr)),
+                _rate(sum(ours[id(r)] == r["crisis"] for r in cr), len(cr)),
+                _rate(sum(bool(ours[id(r)]) for r in non), len(non)),
+                str(sum(bool(ours[id(r)]) for r in complaints)),
+            ]
+        )
+        if split == "all":
+            for r in sel:
+                got = ours[id(r)] or ""
+                if got != r["crisis"]:
+                    errors.append(
+                        f"{r['split']:7} {r['lang']:3} label={r['crisis'] or '-'} got={got or '-'}"
+                        f"  {r['text']}"
+                    )
+    return table, errors
+
+
+def read_corpus(path: Path) -> list[tuple[float, str]]:
+    out = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3:
+                try:
+                    out.append((float(parts[1]), parts[2]))
+                except ValueError:
+                    continue
+    return out
+
+
+def vader_paper() -> tuple[list[list[str]], str | None]:
+    if not VADER_DIR.is_dir():
+        return [], f"VADER paper data not found at {VADER_DIR}: skipped"
+    table = []
+    for name, fname in CORPORA.items():
+        path = VADER_DIR / fname
+        if not path.is_file():
+            table.append([name, "missing", "", "", ""])
+            continue
+        data = read_corpus(path)
+        gold = [g for g, _ in data]
+        plain = [vader_compound(t) for _, t in data]
+        ours = [score(t, "en").score or 0.0 for _, t in data]
+        changed = sum(1 for a, b in zip(plain, ours, strict=True) if abs(a - b) > 1e-9)
+        r_plain = statistics.correlation(gold, plain)
+        r_ours = statistics.correlation(gold, ours)
+        table.append(
+            [
+                name,
+                str(len(data)),
+                f"{r_plain:.4f}",
+                f"{r_ours:.4f}",
+                f"{r_ours - r_plain:+.4f}",
+                str(changed),
+            ]
+        )
+    return table, None
+
+
+def _per_call_us(fn: Callable[[], object], n: int, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter_ns() - t0) / n / 1000)
+    return best
+
+
+def cost(rows: list[dict[str, str]]) -> list[list[str]]:
+    """Median-free, best-of-5 microseconds per reply over the labelled set."""
+    texts = [(r["text"], r["lang"], r["question"]) for r in rows]
+    en = [t for t in texts if t[1] == "en"]
+    classify(*texts[0])  # warm caches: lexicons, VADER, compiled patterns
+    out = []
+    for label, sample in (("English replies", en), ("all five languages", texts)):
+        it = {"i": 0}
+
+        def nxt(sample=sample, it=it) -> tuple[str, str, str]:
+            it["i"] = (it["i"] + 1) % len(sample)
+            return sample[it["i"]]
+
+        n = len(sample) * 4
+        plain = _per_call_us(lambda nxt=nxt: vader_compound(nxt()[0]), n)
+        ours = _per_call_us(lambda nxt=nxt: score(*nxt()), n)
+        full = _per_call_us(lambda nxt=nxt: classify(*nxt()), n)
+        crisis = _per_call_us(lambda nxt=nxt: detect_crisis(nxt()[0]), n)
+        out.append(
+            [
+                label,
+                f"{plain:.1f}",
+                f"{ours:.1f}",
+                f"{ours / plain:.2f}x",
+                f"{crisis:.1f}",
+                f"{full:.1f}",
+                f"{full / plain:.2f}x",
+            ]
+        )
+    return out
+
+
+def md_table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-write", action="store_true", help="print only, do not write RESULTS.md")
+    args = ap.parse_args()
+
+    rows = load_labelled()
+    counts = {lang: sum(r["lang"] == lang for r in rows) for lang in LANGS}
+    q_table, misses = quality(rows)
+    c_table, c_errors = crisis_quality(rows)
+    p_table, p_note = vader_paper()
+    k_table = cost(rows)
+
+    q_head = [
+        "split",
+        "lang",
+        "replies",
+        "VADER recall",
+        "VADER false-alarm",
+        "ours recall",
+        "ours false-alarm",
+        "ours needs-review",
+    ]
+    c_head = [
+        "split",
+        "crisis msgs",
+        "naive recall",
+        "naive false-crisis",
+        "ours recall",
+        "ours right category",
+        "ours false-crisis",
+        "complaints called crisis",
+    ]
+    p_head = ["corpus", "sentences", "plain VADER r", "ours r", "diff", "sentences changed"]
+    k_head = [
+        "replies",
+        "plain VADER µs",
+        "ours score() µs",
+        "ratio",
+        "detect_crisis() µs",
+        "classify() µs",
+        "ratio",
+    ]
+    parts = [
+        "# Sentiment, dissatisfaction and crisis benchmark",
+        "",
+        f"Generated by `python benchmarks/sentiment/run.py` on Python "
+        f"{platform.python_version()} ({platform.machine()}). Baselines are measured in the "
+        "same run.",
+        "",
+        "## 1. Dissatisfaction alerts on the labelled replies",
+        "",
+        f"`benchmarks/data/feedback_labelled.csv`: {len(rows)} replies written and labelled by "
+        "hand before any rule was written ("
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + "), split 70/30 by a hash of the text into `dev` (looked at while writing rules) "
+        "and `heldout` (not looked at). Crisis rows are left out of this table. An alert is "
+        f"sentiment <= {DEFAULT_TEXT_THRESHOLD} (plain VADER: compound <= "
+        f"{DEFAULT_TEXT_THRESHOLD}). Recall = alerts / dissatisfied replies; false-alarm = "
+        "alerts / satisfied or neutral replies. `needs-review` replies raise no alert.",
+        "",
+        md_table(q_head, q_table),
+        "",
+        "### The `fresh` split as first measured (before any change it prompted)",
+        "",
+        FRESH_FIRST_RUN,
+        "## 2. Crisis detection",
+        "",
+        "Naive = substring match on a first-attempt keyword list (kill, die, abuse, hit, "
+        "chest, morir, ...). False-crisis = non-crisis replies flagged.",
+        "",
+        md_table(c_head, c_table),
+        "",
+        "## 3. VADER paper data (regression check, English)",
+        "",
+        p_note
+        or (
+            "Pearson r of the score against the mean human rating, per corpus "
+            f"(read from `{VADER_DIR}`, not copied into the repo)."
+        ),
+        "",
+        md_table(p_head, p_table) if p_table else "",
+        "",
+        "## 4. Cost per reply",
+        "",
+        "Best of 5 passes over the labelled replies; single thread.",
+        "",
+        md_table(k_head, k_table),
+        "",
+        "## What changed after the first run",
+        "",
+        "The first run (before any tuning) gave, on `heldout`: en recall 0.94 / false-alarm "
+        "0.09, es 1.00 / 0.00, so/hmn/vi 1.00 / 0.00; crisis 22/22 caught, 0 false. Changes "
+        "made after it, and the split whose errors prompted them: `waiting room`, `flu shot`, "
+        "`substance abuse group`, `gonna kill me` read as neutral (dev); Spanish `que no ...` "
+        "is a wish, not a negation (dev); `anything else?` is not an improvement question "
+        "(dev); praise beside a specific complaint counts a quarter, not a half (dev "
+        "`wow so fast, only took all day`; held-out `great, another 3 hour wait` still "
+        "fails); `nope` as a leading answer word (held-out `nope all good`: a plain bug, "
+        "VADER negates after `nope`). Then the `fresh` split was written and measured (table "
+        "above) and the vocabulary and crisis phrases it exposed were added; its current "
+        "figures are therefore not a generalisation estimate.",
+        "",
+        "Reading the figures: the lexicons recognise the phrasings their author thought of. "
+        "The honest estimate for unseen replies is the first `fresh` measurement: English "
+        "recall about 0.4 at a low false-alarm rate, Spanish mostly `needs review` rather "
+        "than wrong. So/hmn/vi lexicons are provisional and unreviewed by native speakers. "
+        "Grow the lexicons from real replies that staff mark as missed.",
+        "",
+        "## Errors (all splits)",
+        "",
+        "Dissatisfaction, ours:",
+        "",
+        "```",
+        *misses["ours"],
+        "```",
+        "",
+        "Crisis, ours:",
+        "",
+        "```",
+        *(c_errors or ["(none)"]),
+        "```",
+        "",
+    ]
+    report = "\n".join(parts)
+    print(report)
+    if not args.no_write:
+        (Path(__file__).parent / "RESULTS.md").write_text(report, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

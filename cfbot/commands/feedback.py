@@ -1,0 +1,38 @@
+"""`cfbot feedback ...`: try the sentiment, dissatisfaction and crisis classifiers."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from cfbot.services.sentiment import classify
+
+
+@click.group("feedback")
+def feedback() -> None:
+    """Feedback scoring tools."""
+
+
+@feedback.command("classify")
+@click.option("--lang", required=True, help="Language of the replies: en, es, so, hmn, vi, ...")
+@click.option("--question", default=None, help="The question the replies answer.")
+def classify_cmd(lang: str, question: str | None) -> None:
+    """Read one reply per line from stdin; print one JSON object per line.
+
+    Each object has text, lang, sentiment (-1..1 or null), needs_review, dissatisfied,
+    crisis (false or a category), method and signals.
+    """
+    stdin = click.get_text_stream("stdin")
+    out = click.get_text_stream("stdout")
+    for line in stdin:
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        out.write(json.dumps(classify(text, lang, question), ensure_ascii=False) + "\n")
+    out.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover - handy for `python -m`
+    feedback(sys.argv[1:])

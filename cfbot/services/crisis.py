@@ -1,0 +1,175 @@
+"""Crisis detection on inbound messages: self-harm, violence or abuse, medical emergency.
+
+Every inbound message is checked against the phrases of ALL languages in
+``cfbot/lexicons/crisis.yaml`` whatever the survey language, because clients mix
+languages and often text without accents. The policy is recall first (see the YAML
+header): a false alarm costs a staff member a minute, a miss can cost a life. Words
+that merely look alike ("skill", "killer deal", "this wait is killing me", "beats me")
+do not fire. The caller decides what to reply (911/988) and whom to alert.
+
+Pure functions; patterns are compiled once on first use.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+__all__ = ["CRISIS_CATEGORIES", "CrisisMatch", "detect_crisis", "find_crisis"]
+
+CRISIS_CATEGORIES = ("self_harm", "violence_abuse", "medical_emergency")
+
+
+@dataclass(frozen=True)
+class CrisisMatch:
+    """The category and the phrase (as folded) that triggered it, for staff."""
+
+    category: str
+    phrase: str
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    exclude: re.Pattern[str] | None
+    folded: dict[str, re.Pattern[str]]
+    accented: dict[str, re.Pattern[str]]
+    history: dict[str, re.Pattern[str]]
+
+
+def _join(patterns: list[str], where: str) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    for p in patterns:
+        if not isinstance(p, str):
+            raise ValueError(f"{where}: {p!r} is not a string")
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"{where}: bad pattern {p!r}: {exc}") from exc
+    return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?!\w)")
+
+
+@cache
+def _compiled() -> _Compiled:
+    raw = resources.files("cfbot.lexicons").joinpath("crisis.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(raw)
+    cats = data.get("categories") or {}
+    unknown = set(cats) - set(CRISIS_CATEGORIES)
+    if unknown:
+        raise ValueError(f"lexicons/crisis.yaml: unknown categories {sorted(unknown)}")
+    folded: dict[str, re.Pattern[str]] = {}
+    accented: dict[str, re.Pattern[str]] = {}
+    for cat in CRISIS_CATEGORIES:
+        spec = cats.get(cat) or {}
+        f = _join(list(spec.get("folded") or []), f"crisis.yaml {cat}.folded")
+        a = _join(list(spec.get("accented") or []), f"crisis.yaml {cat}.accented")
+        if f is not None:
+            folded[cat] = f
+        if a is not None:
+            accented[cat] = a
+    history = {
+        cat: re.compile(rf"(?<!\w)(?:{pat})(?!\w)")
+        for cat, pat in (data.get("history_markers") or {}).items()
+    }
+    return _Compiled(
+        exclude=_join(list(data.get("exclude") or []), "crisis.yaml exclude"),
+        folded=folded,
+        accented=accented,
+        history=history,
+    )
+
+
+_APOSTROPHES = re.compile("['’‘ʼ`´]")
+_LEET = {"1": "i", "3": "e", "0": "o", "4": "a", "@": "a", "$": "s"}
+_LEET_RE = re.compile(r"(?<=[a-z])[1304@$](?=[a-z])")
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+
+
+def _fold_aligned(text: str) -> str:
+    """Lower case, accents off, punctuation to spaces; same length as ``text``."""
+    out = []
+    for ch in text:
+        if ch in "đĐ":
+            out.append("d")
+            continue
+        base = unicodedata.normalize("NFD", ch)[0]
+        out.append(base if base.isalnum() else (ch if ch in "'’‘ʼ`´@$" else " "))
+    return "".join(out)
+
+
+def _prepare(text: str) -> tuple[str, str]:
+    """(folded text for the main patterns, lower-cased accented text)."""
+    low = unicodedata.normalize("NFC", text).lower()
+    aligned = _fold_aligned(low)
+    comp = _compiled()
+    if comp.exclude is not None:
+        # Blank look-alikes in both views so the accented patterns skip them too.
+        spans = [m.span() for m in comp.exclude.finditer(_APOSTROPHES.sub(" ", aligned))]
+        if spans:
+            a, b = list(aligned), list(low)
+            for s, e in spans:
+                a[s:e] = " " * (e - s)
+                b[s:e] = " " * (e - s)
+            aligned, low = "".join(a), "".join(b)
+    folded = _APOSTROPHES.sub("", aligned)
+    folded = _LEET_RE.sub(lambda m: _LEET[m.group()], folded)
+    folded = re.sub(r"[@$]", " ", folded)
+    folded = _REPEATS.sub(r"\1", folded)
+    folded = " ".join(folded.split())
+    low = " ".join(re.sub(r"[^\w\s]", " ", low).split())
+    return folded, low
+
+
+def _first(
+    pattern: re.Pattern[str] | None,
+    text: str,
+    history: re.Pattern[str] | None,
+    history_text: str | None = None,
+) -> str | None:
+    """First match not marked as a past event; history markers are folded, so for
+    the accented view the whole folded message is searched for them instead."""
+    if pattern is None:
+        return None
+    for m in pattern.finditer(text):
+        if history is not None:
+            if history_text is not None:
+                window = history_text
+            else:
+                window = text[max(0, m.start() - 60) : m.end() + 60]
+            if history.search(window):
+                continue
+        return m.group()
+    return None
+
+
+def find_crisis(text: str) -> CrisisMatch | None:
+    """First crisis found in ``text`` (categories in CRISIS_CATEGORIES order), or None."""
+    if not text or not text.strip():
+        return None
+    folded, accented = _prepare(text)
+    comp = _compiled()
+    for cat in CRISIS_CATEGORIES:
+        hist = comp.history.get(cat)
+        phrase = _first(comp.folded.get(cat), folded, hist) or _first(
+            comp.accented.get(cat), accented, hist, folded
+        )
+        if phrase:
+            return CrisisMatch(cat, phrase)
+    return None
+
+
+def detect_crisis(text: str, lang: str | None = None) -> str | None:
+    """Crisis category of ``text`` or None.
+
+    ``lang`` is accepted for symmetry with the scorer but deliberately not used to
+    narrow the search: every language's patterns are checked.
+    """
+    del lang  # every language is checked; see the module docstring
+    found = find_crisis(text)
+    return found.category if found else None
