@@ -1,0 +1,75 @@
+"""Demo-only pages: an SMS simulator to text the bot as a phone would.
+
+Registered only when ``CFBOT_DEMO`` is on (never in production: config refuses it).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from sqlmodel import Session, col, select
+from werkzeug.wrappers import Response
+
+from cfbot.app import get_runtime
+from cfbot.channels.base import InboundMsg
+from cfbot.channels.twilio_sms import MAX_INBOUND_BODY, normalize_phone
+from cfbot.models import Contact, Message, utcnow
+from cfbot.services.conversation import handle_inbound
+from cfbot.web.security import check_csrf, csrf_token
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+DEFAULT_PHONE = "+16125550100"
+
+
+def _normalize(phone: str) -> str | None:
+    # the same rule as the Twilio webhook, so the demo accepts what production would
+    return normalize_phone(phone, get_runtime().settings.default_region)
+
+
+@bp.get("/sms")
+def sms_page() -> str:
+    phone = _normalize(request.args.get("phone", DEFAULT_PHONE)) or DEFAULT_PHONE
+    # a fresh session per page so the thread shows what other requests just committed
+    with Session(get_runtime().engine, expire_on_commit=False) as session:
+        contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
+        rows: list[Message] = []
+        if contact is not None:
+            rows = list(
+                session.exec(
+                    select(Message)
+                    .where(Message.contact_id == contact.id, Message.channel == "sms")
+                    .order_by(col(Message.id))
+                ).all()
+            )
+    return render_template(
+        "dev_sms.html",
+        phone=phone,
+        rows=rows,
+        contact=contact,
+        csrf=csrf_token(),
+        error=request.args.get("error"),
+    )
+
+
+@bp.post("/sms")
+def sms_send() -> Response:
+    check_csrf()
+    phone = _normalize(request.form.get("phone", ""))
+    if phone is None:
+        return redirect(url_for("dev.sms_page", error="phone"))
+    text = request.form.get("text", "")
+    if len(text) > MAX_INBOUND_BODY:
+        return redirect(url_for("dev.sms_page", phone=phone, error="long"))
+    picture = request.form.get("picture") == "1"
+    msg = InboundMsg(
+        channel="sms",
+        address=phone,
+        text=text,
+        external_id=f"SIM{uuid.uuid4().hex}",
+        received_at=utcnow(),
+        media_count=1 if picture else 0,
+    )
+    handle_inbound(get_runtime(), msg)
+    return redirect(url_for("dev.sms_page", phone=phone) + "#latest")
