@@ -22,6 +22,7 @@ See ``DESIGN.md`` ("Flow format") for the public contract. Keys added here besid
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import logging
 import re
@@ -326,6 +327,30 @@ class Flow:
             if any(normalize_keyword(w) == wanted for w in words):
                 return lang
         return None
+
+
+@functools.cache
+def reserved_keywords() -> frozenset[str]:
+    """Every system keyword (STOP, START, HELP, language words, in all languages).
+
+    Read once from the package's ``keywords.yaml`` (static data, like the answer tables),
+    so a flow can never take a word the keyword handler would answer first.
+    """
+    words = set(RESERVED_KEYWORDS)
+    path = Path(__file__).resolve().parent.parent / "keywords.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return frozenset(words)
+    for action in ("stop", "start", "help", "language"):
+        table = data.get(action) or {}
+        if isinstance(table, dict):
+            for entries in table.values():
+                for word in entries or ():
+                    norm = normalize_keyword(str(word))
+                    if norm:
+                        words.add(norm)
+    return frozenset(words)
 
 
 def normalize_keyword(text: str) -> str:
@@ -854,7 +879,7 @@ class _Builder:
                     self.ctx.error(node, f"keyword {word!r} has no letters")
                 elif len(norm) > MAX_KEYWORD_CHARS:
                     self.ctx.error(node, f"keyword {word!r} is too long (max {MAX_KEYWORD_CHARS})")
-                elif norm in RESERVED_KEYWORDS:
+                elif norm in reserved_keywords():
                     self.ctx.error(node, f"keyword {word!r} is reserved for opt-out/help handling")
                 elif norm in seen:
                     self.ctx.error(

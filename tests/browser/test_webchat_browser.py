@@ -1,0 +1,95 @@
+"""Web chat in a real browser (Debian's chromium via Playwright): it works with the
+keyboard, updates without reloading, and axe finds no WCAG 2.1 A/AA violations."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(db_url) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the browser tests exercise pages, not the database: SQLite is enough")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context()
+        pg = context.new_page()
+        pg.set_default_timeout(10_000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+def _axe_violations(pg) -> list[str]:  # type: ignore[no-untyped-def]
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        pg,
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}},
+    )
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+
+
+def test_survey_by_keyboard_without_reloads(live_server, page, tmp_path: Path):
+    page.goto(f"{live_server}/chat?lang=en")
+    assert _axe_violations(page) == []
+    page.get_by_role("button", name="Clinic visit follow-up").click()
+    page.wait_for_selector("text=How satisfied")
+    assert _axe_violations(page) == []
+    box = page.get_by_label("Your answer")
+    page.evaluate("window.__marker = 'no-reload'")
+    box.fill("4")
+    box.press("Enter")
+    page.wait_for_selector("text=What was your visit for?")
+    # the page did not reload: our marker survived, and focus is back in the box
+    assert page.evaluate("window.__marker") == "no-reload"
+    assert page.evaluate("document.activeElement.id") == "text"
+    assert page.locator("#transcript[aria-live=polite]").count() == 1
+    page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+
+
+def test_spanish_page_is_in_spanish_and_accessible(live_server, page):
+    page.goto(f"{live_server}/chat?lang=es")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert _axe_violations(page) == []
+
+
+def test_sms_simulator_is_accessible(live_server, page):
+    page.goto(f"{live_server}/dev/sms")
+    page.get_by_label("Message from").fill("FEEDBACK")
+    page.get_by_label("Message from").press("Enter")
+    page.wait_for_selector("text=How satisfied")
+    assert _axe_violations(page) == []
+
+
+def test_dashboard_login_is_accessible(live_server, page):
+    page.goto(f"{live_server}/dashboard/login")
+    assert page.locator("h1").count() == 1
+    assert _axe_violations(page) == []

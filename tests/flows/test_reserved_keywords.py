@@ -1,0 +1,31 @@
+"""A flow cannot claim a word the STOP/START/HELP/language handler answers first."""
+
+from __future__ import annotations
+
+import pytest
+
+from cfbot.flows.definition import FlowError, parse_flow, reserved_keywords
+
+FLOW = """id: kwtest
+name: K
+languages: [en, es, vi]
+keywords: {{en: [FEEDBACK], {lang}: [{word}]}}
+questions:
+  - id: q
+    type: text
+    text: {{en: "Hi?", es: "Hola?", vi: "Chao?"}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "word"), [("es", "AYUDA"), ("es", "PARAR"), ("vi", "DỪNG"), ("es", "ESPAÑOL")]
+)
+def test_system_keywords_in_any_language_are_reserved(lang, word):
+    with pytest.raises(FlowError) as info:
+        parse_flow(FLOW.format(lang=lang, word=word), "k.yaml")
+    assert any("reserved" in p.message and p.line == 4 for p in info.value.problems)
+
+
+def test_reserved_words_come_from_the_keyword_table():
+    words = reserved_keywords()
+    assert {"stop", "ayuda", "jooji", "nres", "espanol"} <= words
