@@ -76,7 +76,9 @@ def _flow_paths(paths: tuple[str, ...]) -> list[str]:
 
 @flows.command("check")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--strict", is_flag=True, help="Treat warnings (e.g. missing translations) as errors.")
+@click.option(
+    "--strict", is_flag=True, help="Treat warnings (e.g. missing translations) as errors."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only print problems, not the SMS segment table.")
 def flows_check(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
     """Validate flow files; print FILE:LINE:COL: problems; exit 1 on errors."""

@@ -191,9 +191,7 @@ class Settings:
             "outbox_stuck_minutes": _float(
                 "CFBOT_OUTBOX_STUCK_MINUTES", e.get("CFBOT_OUTBOX_STUCK_MINUTES"), 10.0
             ),
-            "retention_days": int(
-                _float("CFBOT_RETENTION_DAYS", e.get("CFBOT_RETENTION_DAYS"), 0)
-            ),
+            "retention_days": int(_float("CFBOT_RETENTION_DAYS", e.get("CFBOT_RETENTION_DAYS"), 0)),
             "import_max_rows": int(
                 _float("CFBOT_IMPORT_MAX_ROWS", e.get("CFBOT_IMPORT_MAX_ROWS"), 1_000_000)
             ),
@@ -217,7 +215,11 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"CFBOT_TIMEZONE {self.timezone!r} is not a known time zone") from exc
         if self.is_production:
-            if not self.secret_key or self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 16:
+            if (
+                not self.secret_key
+                or self.secret_key == DEV_SECRET_KEY
+                or len(self.secret_key) < 16
+            ):
                 raise ConfigError(
                     "SECRET_KEY must be set to a long random value in production "
                     '(python -c "import secrets; print(secrets.token_hex(32))")'
@@ -225,9 +227,7 @@ class Settings:
             if self.demo:
                 raise ConfigError("CFBOT_DEMO cannot be on in production")
             if not self.twilio_validate_signature:
-                raise ConfigError(
-                    "CFBOT_TWILIO_VALIDATE_SIGNATURE cannot be off in production"
-                )
+                raise ConfigError("CFBOT_TWILIO_VALIDATE_SIGNATURE cannot be off in production")
             if self.sms_channel == "twilio" and not self.twilio_auth_token:
                 raise ConfigError("TWILIO_AUTH_TOKEN is required in production")
         if not 0 < self.twilio_timeout <= 60:

@@ -110,9 +110,7 @@ class Message(SQLModel, table=True):
     """Every message in or out. Inbound rows are stored before they are processed;
     outbound rows double as the outbox (status queued -> sending -> sent/failed)."""
 
-    __table_args__ = (
-        sa.Index("ix_message_outbox", "direction", "status", "next_attempt_at"),
-    )
+    __table_args__ = (sa.Index("ix_message_outbox", "direction", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)

@@ -42,4 +42,6 @@ def build_runtime(settings: Settings) -> Runtime:
     registry.reload()
     for problem in registry.problems:
         log.warning("flow problem: %s", problem)
-    return Runtime(settings=settings, engine=engine, flows=registry, channels=build_channels(settings))
+    return Runtime(
+        settings=settings, engine=engine, flows=registry, channels=build_channels(settings)
+    )

@@ -38,8 +38,10 @@ def _pg_schema() -> Iterator[str]:
     admin = sa.create_engine(cfdb.normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(cfdb.normalize_url(PG_URL)).set(database=name).render_as_string(
-        hide_password=False
+    url = (
+        sa.make_url(cfdb.normalize_url(PG_URL))
+        .set(database=name)
+        .render_as_string(hide_password=False)
     )
     migrate.upgrade(url)
     yield url

@@ -242,8 +242,9 @@ class TwilioSmsChannel:
         """Send ``text`` to ``address`` (E.164) with ``messages.create``.
 
         Errors map to :class:`SendResult`: 21610 (opted out) and other 4xx are final;
-        429 / 20429, 5xx, timeouts and connection errors are retryable, with
-        ``retry_after`` from the ``Retry-After`` header when Twilio gives one.
+        429 / 20429, 5xx and connection failures are retryable, with ``retry_after``
+        from the ``Retry-After`` header when Twilio gives one. A read timeout or a
+        malformed answer is ``status="unknown"`` and not retried (at most once).
         """
         kwargs: dict[str, Any] = {"to": address, "body": text}
         if self.messaging_service_sid:
@@ -256,20 +257,31 @@ class TwilioSmsChannel:
             created = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             return self._rest_error(exc, address, message_id)
-        except (requests.Timeout, requests.ConnectionError) as exc:
+        except requests.ReadTimeout:
+            # the request reached Twilio and no answer came back: it may have been sent.
+            # Twilio has no idempotency key, so retrying could text the client twice;
+            # mark it "unknown" for staff (the status callback still records a send).
             log.warning(
-                "twilio send to %s (message %s) timed out or failed to connect: %s",
+                "twilio send to %s (message %s): no answer in time; outcome unknown",
+                mask_phone(address),
+                message_id,
+            )
+            return SendResult(ok=False, status="unknown", error="read_timeout", retryable=False)
+        except (requests.ConnectTimeout, requests.ConnectionError) as exc:
+            # nothing reached Twilio: safe to try again later
+            log.warning(
+                "twilio send to %s (message %s) could not connect: %s",
                 mask_phone(address),
                 message_id,
                 type(exc).__name__,
             )
             return SendResult(
-                ok=False, status="failed", error="timeout", retryable=True, retry_after=None
+                ok=False, status="failed", error="connect", retryable=True, retry_after=None
             )
         except (TwilioException, requests.RequestException, ValueError) as exc:
-            # a malformed answer from Twilio: we cannot tell if it was sent; try again later
+            # a malformed answer: Twilio may have accepted the message; do not resend blindly
             log.warning("twilio send (message %s) failed: %s", message_id, type(exc).__name__)
-            return SendResult(ok=False, status="failed", error=str(exc)[:200], retryable=True)
+            return SendResult(ok=False, status="unknown", error=str(exc)[:200], retryable=False)
         log.info("twilio sent message %s to %s as %s", message_id, mask_phone(address), created.sid)
         return SendResult(ok=True, external_id=created.sid, status="sent")
 

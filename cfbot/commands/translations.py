@@ -99,9 +99,7 @@ def missing_translations() -> dict[str, list[str]]:
             continue
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=None)
-        result[lang] = [
-            str(m.id) for m in catalog if m.id and (not m.string or m.fuzzy)
-        ]
+        result[lang] = [str(m.id) for m in catalog if m.id and (not m.string or m.fuzzy)]
     return result
 
 

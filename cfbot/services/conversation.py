@@ -497,7 +497,9 @@ def _answer_row(
         question_text=event.question_text,
         raw_text=storable_text(event.raw),
         value_text=None if value is None else storable_text(str(value)),
-        value_number=float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None,
+        value_number=float(value)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else None,
         language=event.language,
         skipped=event.skipped,
         message_id=inbound.id if inbound is not None else None,
@@ -563,7 +565,15 @@ def queue_message(
     """Put a message on the outbox for the dispatcher to send."""
     address = contact.webchat_id if channel == "webchat" else contact.phone
     return _store_outbound(
-        session, contact, channel, address or "", OutText(text, kind), conversation, None, now, False
+        session,
+        contact,
+        channel,
+        address or "",
+        OutText(text, kind),
+        conversation,
+        None,
+        now,
+        False,
     )
 
 

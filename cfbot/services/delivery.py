@@ -177,6 +177,12 @@ def mark_send_result(
         session.add(message)
         return
     message.error_code = (result.error_code or result.error or "error")[:20]
+    if result.status == "unknown":
+        # the provider may have sent it; never resend blindly (staff review, callbacks fix it)
+        message.status = "unknown"
+        message.next_attempt_at = None
+        session.add(message)
+        return
     if result.retryable and message.attempts < max_attempts:
         message.status = "queued"
         message.next_attempt_at = now + retry_delay(message.attempts, result.retry_after)

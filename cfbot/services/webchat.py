@@ -83,7 +83,9 @@ def transcript(rt: Runtime, webchat_id: str, after_id: int = 0, limit: int = 200
             if row.direction == "out" and row.status == "queued":
                 # reminders wait for the dispatcher to mark them delivered
                 continue
-            lines.append(ChatLine(row.id or 0, "bot" if row.direction == "out" else "you", row.body))
+            lines.append(
+                ChatLine(row.id or 0, "bot" if row.direction == "out" else "you", row.body)
+            )
         return lines
 
 

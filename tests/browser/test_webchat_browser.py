@@ -18,6 +18,20 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
+def db_url(_sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    """Pages are what is tested here, so SQLite is enough (the database is tested elsewhere)."""
+    import shutil
+
+    from cfbot import db as cfdb
+
+    path = tmp_path / "browser.sqlite3"
+    shutil.copy(_sqlite_template, path)
+    url = f"sqlite:///{path}"
+    yield url
+    cfdb.get_engine(url).dispose()
+
+
+@pytest.fixture
 def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -30,9 +44,7 @@ def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(db_url) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the browser tests exercise pages, not the database: SQLite is enough")
+def page() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)")
     from playwright.sync_api import sync_playwright
@@ -52,7 +64,9 @@ def _axe_violations(pg) -> list[str]:  # type: ignore[no-untyped-def]
 
     results = Axe().run(
         pg,
-        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}},
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+        },
     )
     return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
 

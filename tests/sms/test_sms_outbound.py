@@ -135,12 +135,20 @@ def test_500_is_retryable_and_gives_up_after_max_attempts(rt, channel, fake_twil
     assert not person.opted_out and not person.unreachable
 
 
-def test_a_hanging_twilio_times_out_quickly_and_is_retryable(channel, fake_twilio):
+def test_a_hanging_twilio_times_out_quickly_and_is_not_resent(channel, fake_twilio):
+    # Twilio got the request and may have sent it: at most once, so "unknown", no retry
     fake_twilio.script(Hang(5))
     started = time.monotonic()
     result = channel.send(PHONE, "hi")
     assert time.monotonic() - started < 3
-    assert not result.ok and result.retryable and result.error == "timeout"
+    assert not result.ok and not result.retryable and result.status == "unknown"
+
+
+def test_a_message_with_unknown_outcome_is_kept_for_review_not_requeued(rt, channel, fake_twilio):
+    msg = queued(rt)
+    fake_twilio.script(Hang(5))
+    sent = dispatch(rt, channel, msg.id)
+    assert sent.status == "unknown" and sent.next_attempt_at is None
 
 
 def test_unreachable_twilio_is_retryable():

@@ -13,7 +13,7 @@ def _csrf(html: str) -> str:
 
 def test_chat_page_lists_surveys_and_languages(client):
     page = client.get("/chat").get_data(as_text=True)
-    assert "<html lang=\"en\">" in page
+    assert '<html lang="en">' in page
     assert "Clinic visit follow-up" in page
     assert 'hreflang="es"' in page and "Español" in page
     assert 'class="skip-link"' in page

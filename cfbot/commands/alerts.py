@@ -1,0 +1,165 @@
+"""``cfbot alerts ...``: list alerts, check routing.yaml, send/retry mail, test SMTP.
+
+Examples::
+
+    cfbot alerts list --status open
+    cfbot alerts check-routing
+    cfbot alerts test-email someone@example.org
+    cfbot alerts send            # send due emails now (the clock does this every minute)
+    cfbot alerts escalate        # queue escalations that are due
+    cfbot alerts digest          # queue today's digests (if past the digest hour)
+    cfbot alerts retry-failed    # re-queue emails that failed permanently
+    cfbot alerts login-link EMAIL
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cfbot.config import ConfigError, Settings
+
+
+def _runtime() -> Any:
+    from cfbot.logging_setup import configure_logging
+    from cfbot.runtime import build_runtime
+
+    configure_logging()
+    try:
+        return build_runtime(Settings.from_env())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def alerts() -> None:
+    """Staff alerts: routing, email, escalation and digests."""
+
+
+@alerts.command("list")
+@click.option(
+    "--status", type=click.Choice(["open", "acknowledged", "resolved", "all"]), default="open"
+)
+@click.option("--site", default=None, help="Only this site key.")
+@click.option("--limit", default=50, show_default=True)
+def list_command(status: str, site: str | None, limit: int) -> None:
+    """Show alerts, newest first, with their email state (phones masked)."""
+    from sqlmodel import Session
+
+    from cfbot.services import alerts as service
+
+    rt = _runtime()
+    with Session(rt.engine) as session:
+        rows = service.list_alerts(
+            session, status=None if status == "all" else status, site=site, limit=limit
+        )
+        delayed = service.delayed_alert_ids(session, [a.id for a in rows if a.id is not None])
+        if not rows:
+            click.echo("no alerts")
+            return
+        for a in rows:
+            mail = (
+                f"  EMAIL DELAYED since {delayed[a.id]:%Y-%m-%d %H:%M}Z" if a.id in delayed else ""
+            )
+            click.echo(
+                f"#{a.id:<5} {a.created_at:%Y-%m-%d %H:%M}Z {a.severity:<7} {a.status:<12} "
+                f"{a.site or '-':<12} {a.reason}{mail}"
+            )
+
+
+@alerts.command("check-routing")
+@click.argument("path", required=False, type=click.Path())
+def check_routing(path: str | None) -> None:
+    """Validate routing.yaml (default: the configured one); exit 1 on errors."""
+    from cfbot.services.routing import RoutingError, load_routing, routing_path
+
+    settings = Settings.from_env()
+    target = Path(path) if path else routing_path(settings)
+    if not target.exists():
+        raise click.ClickException(f"{target}: no such file")
+    try:
+        routing = load_routing(target, settings.timezone)
+    except RoutingError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from exc
+    click.echo(
+        f"{target}: ok ({len(routing.sites)} site(s), {len(routing.all_staff())} address(es), "
+        f"on call: {', '.join(routing.on_call) or 'nobody'})"
+    )
+    if not routing.on_call:
+        click.echo("warning: no on_call list; crisis alerts go to escalation/default", err=True)
+
+
+@alerts.command("test-email")
+@click.argument("to")
+def test_email(to: str) -> None:
+    """Send a test email through SMTP_URL right now and report the result."""
+    from cfbot.config import mask_url
+    from cfbot.services.mailer import MailError, build_message, get_mailer
+
+    rt = _runtime()
+    mailer = get_mailer(rt)
+    message = build_message(
+        sender=rt.settings.mail_from,
+        recipients=[to],
+        subject=f"cfbot test email ({rt.settings.program_name})",
+        text="This is a test email from cfbot. If you can read it, alert emails will reach you.",
+        html="<p>This is a test email from cfbot. If you can read it, alert emails will reach you.</p>",
+    )
+    try:
+        refused = mailer.send(message)
+    except MailError as exc:
+        raise click.ClickException(
+            f"not sent via {mailer.name} ({mask_url(rt.settings.smtp_url)}): {exc}"
+        ) from exc
+    if refused:
+        raise click.ClickException(f"server refused: {', '.join(refused)}")
+    click.echo(f"sent via {mailer.name} to {to}")
+
+
+@alerts.command("send")
+def send_command() -> None:
+    """Send due emails from the mail outbox once."""
+    from cfbot.services.alerts import send_pending_mail
+
+    click.echo(f"sent {send_pending_mail(_runtime())} email(s)")
+
+
+@alerts.command("escalate")
+def escalate_command() -> None:
+    """Queue escalation emails for alerts past their deadline."""
+    from cfbot.services.alerts import escalate_due
+
+    click.echo(f"escalated {escalate_due(_runtime())} alert(s)")
+
+
+@alerts.command("digest")
+def digest_command() -> None:
+    """Queue daily digests that are due."""
+    from cfbot.services.alerts import send_digests
+
+    click.echo(f"queued {send_digests(_runtime())} digest(s)")
+
+
+@alerts.command("retry-failed")
+def retry_failed_command() -> None:
+    """Put emails that failed permanently back in the queue."""
+    from cfbot.services.alerts import retry_failed_mail
+
+    click.echo(f"re-queued {retry_failed_mail(_runtime())} email(s)")
+
+
+@alerts.command("login-link")
+@click.argument("email")
+def login_link_command(email: str) -> None:
+    """Print a 15-minute dashboard sign-in link for a staff address (for admins)."""
+    from cfbot.services.alerts import login_link
+    from cfbot.services.routing import get_routing
+
+    rt = _runtime()
+    if not get_routing(rt).is_staff(email):
+        raise click.ClickException(f"{email} is not listed in routing.yaml")
+    click.echo(login_link(rt, email))

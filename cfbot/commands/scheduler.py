@@ -1,0 +1,97 @@
+"""``cfbot scheduler``: the clock process (Procfile ``clock:``), plus helpers.
+
+``cfbot scheduler`` runs every job on its interval in the elected leader;
+``cfbot scheduler --once`` runs each job once (cron, tests); ``cfbot scheduler jobs``
+lists them; ``cfbot scheduler dispatch`` runs an extra outbox dispatcher (no leadership
+needed: claims are row-locked and the pace is shared).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import click
+
+from cfbot.config import ConfigError, Settings
+
+
+def _runtime():  # type: ignore[no-untyped-def]
+    from cfbot.logging_setup import configure_logging
+    from cfbot.runtime import build_runtime
+
+    configure_logging()
+    try:
+        return build_runtime(Settings.from_env())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(invoke_without_command=True)
+@click.option("--once", is_flag=True, help="Run every job once and exit (if this process leads).")
+@click.option("--job", "only", default=None, help="With --once: run only this job id.")
+@click.option("--force", is_flag=True, help="With --once: run even if another scheduler leads.")
+@click.pass_context
+def scheduler(ctx: click.Context, once: bool, only: str | None, force: bool) -> None:
+    """Run the clock: outbox dispatch, invitations, reminders/expiry, alerts, retention."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from cfbot import jobs
+    from cfbot.services.leader import Leader
+
+    if only is not None:
+        try:
+            jobs.job_by_id(only)
+        except KeyError as exc:
+            known = ", ".join(j.id for j in jobs.JOBS)
+            raise click.ClickException(f"no job {only!r} (known: {known})") from exc
+    rt = _runtime()
+    if once:
+        leader = None if force else Leader(rt.engine)
+        if leader is not None and not leader.check():
+            click.echo("another scheduler is the leader; nothing run (use --force to run anyway)")
+            return
+        try:
+            results = jobs.run_once(rt, None, only=only)
+        finally:
+            if leader is not None:
+                leader.release()
+        for job_id, result in results.items():
+            click.echo(f"{job_id}: {result!r}")
+        return
+    jobs.run_scheduler(rt)
+
+
+@scheduler.command("jobs")
+def list_jobs() -> None:
+    """List the clock's jobs with their stable ids and intervals."""
+    from cfbot import jobs
+
+    for job in jobs.JOBS:
+        click.echo(f"{job.id:22} every {job.every:>6g}s  {job.description}")
+
+
+@scheduler.command("dispatch")
+@click.option("--forever", is_flag=True, help="Keep dispatching every few seconds.")
+@click.option("--budget", default=4.0, show_default=True, help="Seconds per round.")
+def dispatch(forever: bool, budget: float) -> None:
+    """Dispatch the outbox (an extra dispatcher beside the clock; safe to run several)."""
+    from cfbot.services.outbox import dispatch_outbox
+
+    rt = _runtime()
+    log = logging.getLogger("cfbot.dispatch")
+    while True:
+        report = dispatch_outbox(rt, budget_seconds=budget)
+        log.info(
+            "dispatched: %d sent, %d retried, %d failed, %d cancelled, %d deferred",
+            report.sent,
+            report.retried,
+            report.failed,
+            report.cancelled,
+            report.deferred,
+        )
+        if not forever:
+            click.echo(f"sent {report.sent}, retried {report.retried}, failed {report.failed}")
+            return
+        if report.sent == 0:
+            time.sleep(1.0)

@@ -1,0 +1,276 @@
+"""Staff dashboard: alert list, alert page, acknowledge / resolve, magic-link sign-in.
+
+Access, kept simple and safe:
+
+* **Sign-in by email link.** A staff member types their address; if routing.yaml lists it,
+  a signed link valid for 15 minutes is emailed (shown on the page in demo mode). The
+  session then lasts :data:`STAFF_SESSION_HOURS`; removing the address from routing.yaml
+  ends access at the next request. Site staff see their sites; default, on-call and
+  escalation addresses see all.
+* **Signed alert links.** The link in an alert email opens that one alert for
+  :data:`GRANT_MINUTES` without signing in, so the person on call can acknowledge it from
+  their phone; they give their name, which goes in the audit trail.
+
+Phone numbers stay masked until a staff member asks to reveal one (logged). Every form
+is CSRF-protected; pages are ``no-store`` and send no referrer (they carry client words).
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from cfbot.app import get_runtime, get_session, page_language
+from cfbot.i18n import translate
+from cfbot.models import Alert, utcnow
+from cfbot.services import alerts as alert_service
+from cfbot.services.routing import get_routing
+from cfbot.web.security import check_csrf, csrf_token
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+STAFF_SESSION_HOURS = 12
+GRANT_MINUTES = 60
+MAX_NOTE = 5000
+
+
+@bp.context_processor
+def _staff_text() -> dict[str, object]:
+    lang = page_language()
+
+    def st(message: str, **params: object) -> str:
+        # staff-facing text: translated when a catalog has it, not extracted (see alerts._t)
+        return translate(lang, message, **params)
+
+    return {"st": st}
+
+
+@bp.before_request
+def _fresh_reads() -> None:
+    # services commit in their own units of work; never show rows (or a read snapshot)
+    # this session holds from before, as when one app context spans several requests.
+    # The dashboard only reads through this session, so ending its transaction is safe.
+    get_session().rollback()
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+# --------------------------------------------------------------------------- access
+
+
+def _staff() -> str | None:
+    email = session.get("staff_email")
+    started = session.get("staff_login_at", 0)
+    if not isinstance(email, str) or not isinstance(started, int | float):
+        return None
+    if time.time() - started > STAFF_SESSION_HOURS * 3600:
+        session.pop("staff_email", None)
+        return None
+    if not get_routing(get_runtime()).is_staff(email):
+        return None
+    return email
+
+
+def _scope(email: str) -> frozenset[str] | None:
+    return get_routing(get_runtime()).staff_scope(email)
+
+
+def _granted(alert_id: int) -> bool:
+    grants = session.get("alert_grants") or {}
+    expiry = grants.get(str(alert_id)) if isinstance(grants, dict) else None
+    return isinstance(expiry, int | float) and expiry > time.time()
+
+
+def _grant(alert_id: int) -> None:
+    grants = session.get("alert_grants") or {}
+    if not isinstance(grants, dict):
+        grants = {}
+    now = time.time()
+    # keep the cookie small: drop expired grants
+    grants = {k: v for k, v in grants.items() if isinstance(v, int | float) and v > now}
+    grants[str(alert_id)] = now + GRANT_MINUTES * 60
+    session["alert_grants"] = grants
+
+
+def _can_view(alert: Alert) -> bool:
+    email = _staff()
+    if email is not None:
+        scope = _scope(email)
+        if scope is None or (alert.site is not None and alert.site in scope):
+            return True
+    return _granted(alert.id)  # type: ignore[arg-type]
+
+
+def _load(alert_id: int) -> Alert:
+    alert = get_session().get(Alert, alert_id)
+    if alert is None or not _can_view(alert):
+        # the same answer for "missing" and "not yours": ids are not secrets, contents are
+        abort(404)
+    return alert
+
+
+def _actor() -> str:
+    email = _staff()
+    if email is not None:
+        return email
+    name = " ".join(request.form.get("name", "").split())[:100]
+    if not name:
+        abort(400, description="Please give your name.")
+    return f"{name} (via emailed link)"
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+@bp.get("/login")
+def login_form() -> str:
+    return render_template("dashboard/login.html", csrf=csrf_token(), sent=False, link=None)
+
+
+@bp.post("/login")
+def login_request() -> str:
+    check_csrf()
+    email = request.form.get("email", "").strip()[:254]
+    link = alert_service.request_login(get_runtime(), email) if email else None
+    demo_link = link if get_runtime().settings.demo else None
+    # the same page whether or not the address is listed: no way to probe the staff list
+    return render_template("dashboard/login.html", csrf=csrf_token(), sent=True, link=demo_link)
+
+
+@bp.get("/login/<token>")
+def login_with_token(token: str) -> Response | tuple[str, int]:
+    email = alert_service.verify_login_token(get_runtime(), token)
+    if email is None:
+        return render_template(
+            "dashboard/message.html",
+            title="Sign-in link not valid",
+            message="This sign-in link has expired or is not valid. Ask for a new one.",
+        ), 400
+    grants = session.get("alert_grants")
+    session.clear()
+    if grants:
+        session["alert_grants"] = grants
+    session["staff_email"] = email
+    session["staff_login_at"] = int(time.time())
+    return redirect(url_for("dashboard.alert_list"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    check_csrf()
+    session.pop("staff_email", None)
+    session.pop("staff_login_at", None)
+    session.pop("alert_grants", None)
+    return redirect(url_for("dashboard.login_form"))
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@bp.get("")
+@bp.get("/")
+def alert_list() -> Response | str:
+    email = _staff()
+    if email is None:
+        return redirect(url_for("dashboard.login_form"))
+    status = request.args.get("status", "open")
+    if status not in (*alert_service.STATUSES, "all"):
+        status = "open"
+    site = request.args.get("site") or None
+    scope = _scope(email)
+    db = get_session()
+    rows = alert_service.list_alerts(
+        db, status=None if status == "all" else status, site=site, scope=scope
+    )
+    routing = get_routing(get_runtime())
+    sites = sorted(routing.sites) if scope is None else sorted(scope)
+    delayed = alert_service.delayed_alert_ids(db, [a.id for a in rows if a.id is not None])
+    return render_template(
+        "dashboard/list.html",
+        alerts=rows,
+        status=status,
+        site=site,
+        sites=sites,
+        site_names={k: routing.site_name(k) for k in sites},
+        routing=routing,
+        delayed=delayed,
+        staff=email,
+        csrf=csrf_token(),
+        tz=routing.tz,
+    )
+
+
+@bp.get("/alerts/<int:alert_id>")
+def alert_page(alert_id: int) -> Response | str:
+    token = request.args.get("token")
+    if token:
+        if not alert_service.verify_alert_token(get_runtime(), token, alert_id):
+            return render_template(
+                "dashboard/message.html",
+                title="Link not valid",
+                message="This alert link has expired or is not valid. Sign in to see the alert.",
+            ), 400  # type: ignore[return-value]
+        _grant(alert_id)
+        # drop the token from the address bar and history
+        return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
+    if _staff() is None and not _granted(alert_id):
+        return redirect(url_for("dashboard.login_form"))
+    return _render_detail(_load(alert_id).id)  # type: ignore[arg-type]
+
+
+def _render_detail(alert_id: int, phone: str | None = None, error: str | None = None) -> str:
+    rt = get_runtime()
+    detail = alert_service.alert_detail(rt, get_session(), alert_id, utcnow())
+    if detail is None:
+        abort(404)
+    routing = get_routing(rt)
+    return render_template(
+        "dashboard/detail.html",
+        d=detail,
+        a=detail.alert,
+        phone=phone,
+        error=error,
+        staff=_staff(),
+        csrf=csrf_token(),
+        tz=routing.tz,
+    )
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+def acknowledge(alert_id: int) -> Response:
+    check_csrf()
+    _load(alert_id)
+    note = request.form.get("note", "")[:MAX_NOTE]
+    alert_service.acknowledge_alert(get_runtime(), alert_id, _actor(), note=note)
+    return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
+
+
+@bp.post("/alerts/<int:alert_id>/resolve")
+def resolve(alert_id: int) -> Response | str:
+    check_csrf()
+    _load(alert_id)
+    note = request.form.get("note", "")[:MAX_NOTE]
+    actor = _actor()
+    try:
+        alert_service.resolve_alert(get_runtime(), alert_id, actor, note)
+    except alert_service.AlertActionError as exc:
+        return _render_detail(alert_id, error=str(exc))
+    return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
+
+
+@bp.post("/alerts/<int:alert_id>/reveal")
+def reveal(alert_id: int) -> str:
+    check_csrf()
+    _load(alert_id)
+    phone = alert_service.reveal_phone(get_runtime(), alert_id, _actor())
+    # rendered straight from the POST: the number is never in a URL or a redirect
+    get_session().rollback()  # the reveal was logged in another unit of work
+    return _render_detail(alert_id, phone=phone or "")
