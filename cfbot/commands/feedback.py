@@ -24,14 +24,11 @@ def classify_cmd(lang: str, question: str | None) -> None:
     Each object has text, lang, sentiment (-1..1 or null), needs_review, dissatisfied,
     crisis (false or a category), method and signals.
     """
-    stdin = click.get_text_stream("stdin")
-    out = click.get_text_stream("stdout")
-    for line in stdin:
+    for line in sys.stdin:
         text = line.rstrip("\r\n")
         if not text.strip():
             continue
-        out.write(json.dumps(classify(text, lang, question), ensure_ascii=False) + "\n")
-    out.flush()
+        click.echo(json.dumps(classify(text, lang, question), ensure_ascii=False))
 
 
 if __name__ == "__main__":  # pragma: no cover - handy for `python -m`

@@ -62,7 +62,12 @@ def _expected(expect: Any) -> Parsed:
     return Parsed("ok", expect)
 
 
-def _rows(name: str, key: str, build: Any) -> Iterator[Any]:
+def _rows(name: str, key: str, build: Any) -> list[Any]:
+    # parametrize wants a collection, not a generator (pytest 9.2 deprecates iterators)
+    return list(_iter_rows(name, key, build))
+
+
+def _iter_rows(name: str, key: str, build: Any) -> Iterator[Any]:
     for group in _load(name):
         question = build(group[key])
         for text, lang, expect in group["cases"]:
@@ -84,7 +89,11 @@ def _choice_question(specs: list[Mapping[str, Any]]) -> Question:
     return Question(type="choice", choices=choices)
 
 
-def _flat(name: str) -> Iterator[Any]:
+def _flat(name: str) -> list[Any]:
+    return list(_iter_flat(name))
+
+
+def _iter_flat(name: str) -> Iterator[Any]:
     for text, lang, expect in _load(name):
         _case(text, lang)
         yield pytest.param(text, lang, expect, id=f"{lang}:{text!r}")
