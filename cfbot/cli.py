@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -208,7 +209,13 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
 @cli.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def demo(host: str, port: int) -> None:
+@click.option(
+    "--clock/--no-clock",
+    default=True,
+    show_default=True,
+    help="Also run the scheduler (invitations, reminders, outbox, alert mail) in-process.",
+)
+def demo(host: str, port: int, clock: bool) -> None:
     """Start the demo: SQLite, sample flows, web chat and SMS simulator, no credentials."""
     os.environ.setdefault("CFBOT_DEMO", "1")
     os.environ.setdefault("CFBOT_TWILIO_VALIDATE_SIGNATURE", "0")
@@ -225,8 +232,20 @@ def demo(host: str, port: int) -> None:
     click.echo(f"cfbot demo: database {mask_url(settings.database_url)}")
     click.echo(f"  web chat:      {base}/chat")
     click.echo(f"  SMS simulator: {base}/dev/sms")
+    click.echo(f"  staff dashboard: {base}/dashboard (demo shows the sign-in link)")
     click.echo("  (outbound SMS is printed here by the console transport; Ctrl+C stops)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    stop = threading.Event()
+    if clock:
+        from cfbot.jobs import run_scheduler
+
+        # one process for the demo: the clock runs beside the web server
+        threading.Thread(
+            target=run_scheduler, args=(app.extensions["cfbot"], stop), daemon=True
+        ).start()
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    finally:
+        stop.set()
 
 
 def _register_optional_commands() -> None:
