@@ -62,3 +62,5 @@ def configure_logging(level: int = logging.INFO) -> None:
         root.setLevel(level)
     for handler in root.handlers:
         handler.addFilter(MaskingFilter())
+    # APScheduler logs every run of every job at INFO (the outbox runs every few seconds)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
