@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from cfbot.logging_setup import configure_logging
 from cfbot.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
+
+FLOW_RELOAD_SECONDS = 2.0
 
 
 def build_app(config: Settings | dict[str, Any] | None = None) -> Flask:
@@ -46,6 +49,19 @@ def build_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
     runtime = build_runtime(settings)
     app.extensions["cfbot"] = runtime
+
+    reload_state = {"checked": 0.0}
+
+    @app.before_request
+    def _reload_flows() -> None:
+        # admins edit conversations/ while the server runs: pick edits up within seconds
+        # (a broken edit keeps the last good version, see FlowRegistry)
+        now = time.monotonic()
+        if now - reload_state["checked"] >= FLOW_RELOAD_SECONDS:
+            reload_state["checked"] = now
+            if runtime.flows.reload_if_changed():
+                for problem in runtime.flows.problems:
+                    log.warning("flow problem: %s", problem)
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:

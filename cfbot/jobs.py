@@ -140,6 +140,8 @@ def run_job(rt: Runtime, job: Job, leader: Leader | None, now: datetime | None =
         log.debug("not the leader; %s skipped", job.id)
         return None
     try:
+        # the clock runs for weeks: pick up admins' flow edits (last good version kept)
+        rt.flows.reload_if_changed()
         return job.func(rt, now)
     except Exception:
         log.exception("job %s failed", job.id)

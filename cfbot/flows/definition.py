@@ -1614,11 +1614,34 @@ class FlowRegistry:
         self.problems: list[Problem] = []
         self._by_path: dict[str, Flow] = {}
         self._flows: dict[str, Flow] = {}
+        self._fingerprint: tuple[tuple[str, int, int], ...] | None = None
         if load:
             self.reload()
 
+    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        """(path, size, mtime) of every flow file: changes when an admin edits one."""
+        if not self.directory.is_dir():
+            return ()
+        found = []
+        for path in flow_files(self.directory):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), st.st_size, st.st_mtime_ns))
+        return tuple(found)
+
+    def reload_if_changed(self) -> bool:
+        """Reload when a flow file was added, removed or edited. Returns True if it did."""
+        current = self.fingerprint()
+        if current == self._fingerprint:
+            return False
+        self.reload()
+        return True
+
     def reload(self) -> list[Problem]:
         """Re-read the directory; returns (and keeps in ``problems``) what was found."""
+        self._fingerprint = self.fingerprint()
         problems: list[Problem] = []
         candidates: dict[str, Flow] = {}
         paths = flow_files(self.directory) if self.directory.is_dir() else []

@@ -29,3 +29,24 @@ def test_system_keywords_in_any_language_are_reserved(lang, word):
 def test_reserved_words_come_from_the_keyword_table():
     words = reserved_keywords()
     assert {"stop", "ayuda", "jooji", "nres", "espanol"} <= words
+
+
+def test_registry_reloads_only_when_a_file_changes(tmp_path):
+    import os
+
+    from cfbot.flows.definition import FlowRegistry
+
+    text = FLOW.format(lang="es", word="OPINAR")
+    (tmp_path / "k.yaml").write_text(text, encoding="utf-8")
+    registry = FlowRegistry(tmp_path)
+    assert registry.get("kwtest").name == "K"
+    assert registry.reload_if_changed() is False
+    (tmp_path / "k.yaml").write_text(text.replace("name: K", "name: Renamed"), encoding="utf-8")
+    os.utime(tmp_path / "k.yaml", ns=(1, 10**18))
+    assert registry.reload_if_changed() is True
+    assert registry.get("kwtest").name == "Renamed"
+    # a broken edit keeps the last good version in service
+    (tmp_path / "k.yaml").write_text("id: kwtest\nquestions: [", encoding="utf-8")
+    os.utime(tmp_path / "k.yaml", ns=(1, 2 * 10**18))
+    assert registry.reload_if_changed() is True
+    assert registry.get("kwtest").name == "Renamed" and registry.problems

@@ -75,3 +75,35 @@ def test_unknown_flow_is_404(client):
 def test_health_endpoint(client):
     data = client.get("/healthz").get_json()
     assert data["status"] == "ok" and "clinic_visit" in data["flows"]
+
+
+def test_running_app_picks_up_an_edited_flow(settings, tmp_path):
+    import shutil
+    import time
+    from dataclasses import replace
+
+    from cfbot import create_app
+    from cfbot.app import get_runtime
+
+    conv = tmp_path / "conv"
+    shutil.copytree(settings.conversations_dir, conv)
+    app = create_app(replace(settings, conversations_dir=str(conv)))
+    client = app.test_client()
+    assert "Clinic visit follow-up" in client.get("/chat").get_data(as_text=True)
+    path = conv / "clinic_visit.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "name: Clinic visit follow-up", "name: Visit survey v2"
+        ),
+        encoding="utf-8",
+    )
+    with app.app_context():
+        get_runtime().flows._fingerprint = None  # noqa: SLF001 - skip the mtime granularity
+    import cfbot.app as app_module
+
+    app_module.FLOW_RELOAD_SECONDS = 0.0
+    try:
+        time.sleep(0.01)
+        assert "Visit survey v2" in client.get("/chat").get_data(as_text=True)
+    finally:
+        app_module.FLOW_RELOAD_SECONDS = 2.0
