@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
@@ -235,17 +236,23 @@ def demo(host: str, port: int, clock: bool) -> None:
     click.echo(f"  staff dashboard: {base}/dashboard (demo shows the sign-in link)")
     click.echo("  (outbound SMS is printed here by the console transport; Ctrl+C stops)")
     stop = threading.Event()
+    clock_thread: threading.Thread | None = None
     if clock:
         from cfbot.jobs import run_scheduler
 
         # one process for the demo: the clock runs beside the web server
-        threading.Thread(
+        clock_thread = threading.Thread(
             target=run_scheduler, args=(app.extensions["cfbot"], stop), daemon=True
-        ).start()
+        )
+        clock_thread.start()
+    # on SIGTERM, stop like on Ctrl+C so the clock hands its lease back at once
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
     finally:
         stop.set()
+        if clock_thread is not None:
+            clock_thread.join(timeout=10)
 
 
 def _register_optional_commands() -> None:
