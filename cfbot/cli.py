@@ -255,28 +255,20 @@ def demo(host: str, port: int, clock: bool) -> None:
             clock_thread.join(timeout=10)
 
 
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (added by later work)."""
-    import importlib
+def _register_commands() -> None:
+    """Command groups that live in their own modules."""
+    from cfbot.commands.alerts import alerts
+    from cfbot.commands.feedback import feedback
+    from cfbot.commands.scheduler import scheduler
+    from cfbot.commands.tokens import tokens
+    from cfbot.commands.translations import translations
+    from cfbot.commands.visits import visits
 
-    for module_name, attr in (
-        ("cfbot.commands.translations", "translations"),
-        ("cfbot.commands.feedback", "feedback"),
-        ("cfbot.commands.scheduler", "scheduler"),
-        ("cfbot.commands.visits", "visits"),
-        ("cfbot.commands.tokens", "tokens"),
-        ("cfbot.commands.alerts", "alerts"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        cli.add_command(getattr(module, attr))
+    for command in (translations, feedback, scheduler, visits, tokens, alerts):
+        cli.add_command(command)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 def main() -> None:
