@@ -13,6 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+DEFAULT_PROGRAM_NAME = "Health department feedback"
+DEFAULT_HELP_CONTACT = "your health department"
 SECRET_FIELDS = frozenset({"secret_key", "twilio_auth_token", "smtp_url", "database_url"})
 
 
@@ -91,8 +93,8 @@ class Settings:
     alert_sentiment_threshold: float = -0.3
     crisis_hold_days: float = 14.0
     crisis_dedupe_minutes: float = 10.0
-    program_name: str = "Health department feedback"
-    help_contact: str = "your health department"
+    program_name: str = DEFAULT_PROGRAM_NAME
+    help_contact: str = DEFAULT_HELP_CONTACT
     default_region: str = "US"
     sms_channel: str = "console"
     demo: bool = False
@@ -121,6 +123,23 @@ class Settings:
                 value = mask_url(value) if f.name in {"smtp_url", "database_url"} else "***"
             parts.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(parts)})"
+
+    def program_name_for(self, lang: str) -> str:
+        """The program name as a client reads it: an admin's name as set, our default
+        name translated."""
+        if self.program_name == DEFAULT_PROGRAM_NAME:
+            from cfbot.i18n import translate
+
+            return translate(lang, "Health department feedback")
+        return self.program_name
+
+    def help_contact_for(self, lang: str) -> str:
+        """The HELP contact as a client reads it (our default translated)."""
+        if self.help_contact == DEFAULT_HELP_CONTACT:
+            from cfbot.i18n import translate
+
+            return translate(lang, "your health department")
+        return self.help_contact
 
     @property
     def is_production(self) -> bool:
@@ -157,8 +176,8 @@ class Settings:
             "smtp_timeout": _float("CFBOT_SMTP_TIMEOUT", e.get("CFBOT_SMTP_TIMEOUT"), 15.0),
             "routing_file": e.get("CFBOT_ROUTING_FILE", ""),
             **{name: _float(var, e.get(var), default) for name, var, default in _ALERT_NUMBERS},
-            "program_name": e.get("CFBOT_PROGRAM_NAME", "Health department feedback"),
-            "help_contact": e.get("CFBOT_HELP_CONTACT", "your health department"),
+            "program_name": e.get("CFBOT_PROGRAM_NAME", DEFAULT_PROGRAM_NAME),
+            "help_contact": e.get("CFBOT_HELP_CONTACT", DEFAULT_HELP_CONTACT),
             "default_region": e.get("CFBOT_DEFAULT_REGION", "US").upper(),
             "sms_channel": e.get("CFBOT_SMS_CHANNEL", ""),
             "demo": _bool(e.get("CFBOT_DEMO"), False),

@@ -77,13 +77,14 @@ def update() -> None:
                 catalog = read_po(fh, locale=None)
         else:
             catalog = Catalog(project="cfbot", charset="utf-8")
-        catalog.update(template, update_header_comment=False)  # type: ignore[arg-type]
+        # no fuzzy guesses: a near-miss translation shown to clients is worse than none
+        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)  # type: ignore[arg-type]
         catalog.obsolete.clear()
         catalog.language_team = lang
         catalog.mime_headers  # noqa: B018 - forces header generation
         with po.open("wb") as fh:
             write_po(fh, catalog, width=100, sort_output=True, ignore_obsolete=True)
-        missing = [m.id for m in catalog if m.id and not m.string]
+        missing = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
         click.echo(f"{lang}: {len(catalog)} messages, {len(missing)} untranslated")
 
 

@@ -218,7 +218,7 @@ def _stop(ctx: InboundContext, lang: str) -> bool:
                 lang,
                 "{program}: You are unsubscribed and will get no more messages. "
                 "Reply START to subscribe again.",
-                program=ctx.rt.settings.program_name,
+                program=ctx.rt.settings.program_name_for(lang),
             ),
             "optout",
         )
@@ -239,7 +239,7 @@ def _start(ctx: InboundContext, lang: str) -> bool:
         translate(
             lang,
             "{program}: You are subscribed again. Reply HELP for help or STOP to opt out.",
-            program=ctx.rt.settings.program_name,
+            program=ctx.rt.settings.program_name_for(lang),
         ),
         "optin",
     )
@@ -253,8 +253,8 @@ def _help(ctx: InboundContext, lang: str) -> bool:
             lang,
             "{program}: short surveys about your visit. Reply STOP to opt out. "
             "Questions? Contact {contact}.",
-            program=settings.program_name,
-            contact=settings.help_contact,
+            program=settings.program_name_for(lang),
+            contact=settings.help_contact_for(lang),
         ),
         "help",
     )

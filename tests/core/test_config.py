@@ -60,3 +60,14 @@ def test_secrets_never_appear_in_repr():
 def test_twilio_credentials_select_the_twilio_channel():
     s = Settings.from_env({"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "t"})
     assert s.sms_channel == "twilio"
+
+
+def test_default_program_name_and_contact_are_translated_but_admin_values_are_kept():
+    default = Settings.from_env({})
+    assert default.program_name_for("es") == "Comentarios del departamento de salud"
+    assert default.help_contact_for("en") == "your health department"
+    custom = Settings.from_env(
+        {"CFBOT_PROGRAM_NAME": "Clínica Norte", "CFBOT_HELP_CONTACT": "612-555-0100"}
+    )
+    assert custom.program_name_for("vi") == "Clínica Norte"
+    assert custom.help_contact_for("so") == "612-555-0100"
