@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -20,36 +21,31 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
+def _with_connection(database_url: str, action: Callable[[Config], None]) -> None:
+    # one transaction, on cfbot's own engine (SQLite pragmas, psycopg 3 URL handling)
+    cfg = alembic_config(database_url)
+    with get_engine(database_url).begin() as conn:
+        cfg.attributes["connection"] = conn
+        action(cfg)
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database schema up to ``revision``."""
-    cfg = alembic_config(database_url)
-    engine = get_engine(database_url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    _with_connection(database_url, lambda cfg: command.upgrade(cfg, revision))
 
 
 def downgrade(database_url: str, revision: str) -> None:
     """Step the schema back to ``revision``."""
-    cfg = alembic_config(database_url)
-    engine = get_engine(database_url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    _with_connection(database_url, lambda cfg: command.downgrade(cfg, revision))
 
 
 def revision(database_url: str, message: str) -> None:
     """Autogenerate a migration from the models (developers only)."""
-    cfg = alembic_config(database_url)
-    engine = get_engine(database_url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.revision(cfg, message=message, autogenerate=True)
+    _with_connection(
+        database_url, lambda cfg: command.revision(cfg, message=message, autogenerate=True)
+    )
 
 
 def current(database_url: str) -> None:
-    cfg = alembic_config(database_url)
-    engine = get_engine(database_url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.current(cfg)
+    """Print the revision the database is at."""
+    _with_connection(database_url, command.current)
