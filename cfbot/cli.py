@@ -221,7 +221,11 @@ def demo(host: str, port: int, clock: bool) -> None:
     os.environ.setdefault("CFBOT_DEMO", "1")
     os.environ.setdefault("CFBOT_TWILIO_VALIDATE_SIGNATURE", "0")
     os.environ.setdefault("CFBOT_SMS_CHANNEL", "console")
-    settings = _settings(demo=True)
+    overrides: dict[str, object] = {"demo": True}
+    if not os.environ.get("CFBOT_PUBLIC_URL"):
+        # links in (console) staff emails point at the demo server itself
+        overrides["public_url"] = f"http://{host}:{port}"
+    settings = _settings(**overrides)
     if settings.is_production:
         raise click.ClickException("the demo cannot run with CFBOT_ENV=production")
     from cfbot import create_app, migrate

@@ -131,6 +131,12 @@ class Message(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     processed_at: datetime | None = _dt()
     sent_at: datetime | None = _dt()
+    # staff review of a delivery problem (unknown / failed / cancelled), see
+    # services.outbox.resolve_unknown: the latest review, who made it, what they did, why
+    reviewed_at: datetime | None = _dt()
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    review_action: str | None = Field(default=None, max_length=20)
+    review_note: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class Answer(SQLModel, table=True):

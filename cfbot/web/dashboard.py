@@ -1,4 +1,5 @@
-"""Staff dashboard: alert list, alert page, acknowledge / resolve, magic-link sign-in.
+"""Staff dashboard: alerts (list, page, acknowledge / resolve), delivery problems,
+magic-link sign-in.
 
 Access, kept simple and safe:
 
@@ -10,6 +11,10 @@ Access, kept simple and safe:
 * **Signed alert links.** The link in an alert email opens that one alert for
   :data:`GRANT_MINUTES` without signing in, so the person on call can acknowledge it from
   their phone; they give their name, which goes in the audit trail.
+
+* **Delivery problems.** Outbound messages whose outcome is unknown, that failed or were
+  cancelled, for the staff of their site (messages outside any survey: all-site staff
+  only). Staff mark one sent, send it again, or dismiss it; who, when and why is stored.
 
 Phone numbers stay masked until a staff member asks to reveal one (logged). Every form
 is CSRF-protected; pages are ``no-store`` and send no referrer (they carry client words).
@@ -26,6 +31,7 @@ from cfbot.app import get_runtime, get_session, page_language
 from cfbot.i18n import translate
 from cfbot.models import Alert, utcnow
 from cfbot.services import alerts as alert_service
+from cfbot.services import outbox as outbox_service
 from cfbot.services.routing import get_routing
 from cfbot.web.security import check_csrf, csrf_token
 
@@ -44,7 +50,14 @@ def _staff_text() -> dict[str, object]:
         # staff-facing text: translated when a catalog has it, not extracted (see alerts._t)
         return translate(lang, message, **params)
 
-    return {"st": st}
+    def unknown_count() -> int:
+        # called from the navigation only when someone is signed in: one small count query
+        email = _staff()
+        if email is None:
+            return 0
+        return outbox_service.count_unknown(get_session(), _scope(email))
+
+    return {"st": st, "unknown_count": unknown_count}
 
 
 @bp.before_request
@@ -140,7 +153,11 @@ def login_request() -> str:
     check_csrf()
     email = request.form.get("email", "").strip()[:254]
     link = alert_service.request_login(get_runtime(), email) if email else None
-    demo_link = link if get_runtime().settings.demo else None
+    demo_link = None
+    if link and get_runtime().settings.demo:
+        # shown on this page, so make it relative: it then works on whatever host and
+        # port the demo is reached at, even when CFBOT_PUBLIC_URL is not set
+        demo_link = "/dashboard/" + link.split("/dashboard/", 1)[1]
     # the same page whether or not the address is listed: no way to probe the staff list
     return render_template("dashboard/login.html", csrf=csrf_token(), sent=True, link=demo_link)
 
@@ -274,3 +291,67 @@ def reveal(alert_id: int) -> str:
     # rendered straight from the POST: the number is never in a URL or a redirect
     get_session().rollback()  # the reveal was logged in another unit of work
     return _render_detail(alert_id, phone=phone or "")
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+def _delivery_page(email: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    show = request.values.get("show", "open")
+    if show not in ("open", "all"):
+        show = "open"
+    scope = _scope(email)
+    routing = get_routing(get_runtime())
+    sites = sorted(routing.sites) if scope is None else sorted(scope)
+    site = request.values.get("site") or None
+    if site not in sites:
+        site = None
+    rows = outbox_service.delivery_problems(
+        get_session(),
+        {site} if site is not None else scope,
+        include_dismissed=show == "all",
+    )
+    return render_template(
+        "dashboard/delivery.html",
+        problems=rows,
+        show=show,
+        site=site,
+        sites=sites,
+        site_names={k: routing.site_name(k) for k in sites},
+        routing=routing,
+        error=error,
+        staff=email,
+        csrf=csrf_token(),
+        tz=routing.tz,
+    ), status
+
+
+@bp.get("/delivery")
+def delivery_list() -> Response | tuple[str, int]:
+    email = _staff()
+    if email is None:
+        return redirect(url_for("dashboard.login_form"))
+    return _delivery_page(email)
+
+
+@bp.post("/delivery/<int:message_id>")
+def delivery_action(message_id: int) -> Response | tuple[str, int]:
+    check_csrf()
+    email = _staff()
+    if email is None:
+        return redirect(url_for("dashboard.login_form"))
+    problem = outbox_service.delivery_problem(get_session(), message_id)
+    scope = _scope(email)
+    if problem is None or (scope is not None and problem.site not in scope):
+        # the same answer for "missing" and "not yours", as for alerts
+        abort(404)
+    action = request.form.get("action", "")
+    if action not in outbox_service.REVIEW_ACTIONS:
+        abort(400, description="Choose an action.")
+    note = request.form.get("note", "")[:MAX_NOTE]
+    try:
+        outbox_service.resolve_unknown(get_runtime(), message_id, action, email, note, utcnow())
+    except outbox_service.DeliveryActionError as exc:
+        get_session().rollback()  # show the state the refusal was based on
+        return _delivery_page(email, error=str(exc), status=409)
+    return redirect(url_for("dashboard.delivery_list", show=request.form.get("show") or None))

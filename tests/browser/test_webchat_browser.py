@@ -107,3 +107,31 @@ def test_dashboard_login_is_accessible(live_server, page):
     page.goto(f"{live_server}/dashboard/login")
     assert page.locator("h1").count() == 1
     assert _axe_violations(page) == []
+
+
+def _unhappy_survey(rt) -> None:  # type: ignore[no-untyped-def]
+    from cfbot.channels.base import InboundMsg
+    from cfbot.models import utcnow
+    from cfbot.services.conversation import handle_inbound
+
+    for i, text in enumerate(["FEEDBACK", "1", "Nobody answered my questions", "2", "0", "SKIP"]):
+        handle_inbound(
+            rt,
+            InboundMsg("sms", "+16125550188", text, f"SMBROWSER{i:04d}", utcnow()),
+        )
+
+
+def test_dashboard_pages_are_accessible_when_signed_in(live_server, page, rt):
+    _unhappy_survey(rt)
+    page.goto(f"{live_server}/dashboard/login")
+    page.get_by_label("Your work email").fill("feedback@example.org")
+    page.get_by_role("button", name="Email me a link").click()
+    page.get_by_role("link", name="Sign in").click()
+    page.wait_for_selector("text=Alerts")
+    assert _axe_violations(page) == []
+    page.locator("main table a").first.click()
+    page.wait_for_selector("text=Close the loop")
+    assert "6125550188" not in page.content()  # masked until a logged reveal
+    assert _axe_violations(page) == []
+    page.goto(f"{live_server}/dashboard/delivery")
+    assert _axe_violations(page) == []
