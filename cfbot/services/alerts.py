@@ -553,7 +553,8 @@ class RenderedMail:
 def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str) -> RenderedMail:
     """The alert (or escalation) email: reasons, answers under their wording, signed link."""
     routing = get_routing(rt)
-    site_name = routing.site_name(alert.site)
+    # a survey started by texting a keyword has no site
+    site_name = routing.site_name(alert.site) if alert.site else _t("no particular site")
     link = alert_link(rt, alert.id)  # type: ignore[arg-type]
     who, channel, lang = _contact_line(session, alert)
     if alert.kind == CRISIS:
@@ -655,6 +656,12 @@ def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str)
             "{program} - cfbot. You get this email because routing.yaml lists you for {site}.",
             program=rt.settings.program_name,
             site=site_name,
+        )
+        if alert.site
+        else _t(
+            "{program} - cfbot. You get this email because routing.yaml lists you for "
+            "alerts from any site.",
+            program=rt.settings.program_name,
         ),
     ]
     text = "\n".join(out)
