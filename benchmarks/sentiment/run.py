@@ -361,8 +361,9 @@ def main() -> int:
         "0.11 (VADER 0.00 everywhere); all 0.66 / 0.06 (0.10 / 0.09); 29 replies `needs "
         "review`, 18 of them complaints. Crisis 18/20 caught (missed: a child whipped with a "
         "belt; face and throat swelling after a shot), 1 false crisis in 180. After that "
-        "measurement the two crisis misses, `nothing to improve`, `was nervous but no need` "
-        "and `no podría ser mejor` were added, so its current figures are no longer held out.",
+        "measurement the two crisis misses, `nothing to improve`, `was nervous but no need`, "
+        "`no podría ser mejor`, and phones never answered / having to come back in all five "
+        "languages were added, so its current figures are no longer held out.",
         "",
         "Reading the figures: the lexicons recognise the phrasings their author thought of. "
         "The honest estimates for unseen replies are the first `fresh` measurement (English "
