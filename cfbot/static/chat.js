@@ -51,6 +51,14 @@
       input.value = "";
       clientIdField.value = newClientId();
       append(data.messages || []);
+      if (data.open === false) {
+        // the survey is over: no more answer box; the closing message stays readable and
+        // the page's own link (rendered server-side, translated) offers another survey
+        form.hidden = true;
+        var done = document.getElementById("chat-done");
+        if (done) { done.hidden = false; done.querySelector("a").focus(); }
+        return;
+      }
       input.focus();
     }).catch(function () { form.submit(); });
   });

@@ -110,14 +110,20 @@ def send() -> Response | tuple[Response, int]:
     handle_inbound(rt, msg)
     if _wants_json():
         after = request.args.get("after", type=int) or 0
-        return jsonify(messages=_lines_json(after))
+        return jsonify(
+            messages=_lines_json(after),
+            open=chat_service.has_open_survey(rt, _webchat_id()),
+        )
     return redirect(url_for("webchat.page") + "#latest")
 
 
 @bp.get("/messages")
 def messages() -> Response:
     after = request.args.get("after", type=int) or 0
-    return jsonify(messages=_lines_json(after))
+    return jsonify(
+        messages=_lines_json(after),
+        open=chat_service.has_open_survey(get_runtime(), _webchat_id()),
+    )
 
 
 def _lines_json(after: int) -> list[dict[str, object]]:

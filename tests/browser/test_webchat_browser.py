@@ -135,3 +135,20 @@ def test_dashboard_pages_are_accessible_when_signed_in(live_server, page, rt):
     assert _axe_violations(page) == []
     page.goto(f"{live_server}/dashboard/delivery")
     assert _axe_violations(page) == []
+
+
+def test_finished_survey_hides_the_answer_box_and_offers_another(live_server, page):
+    page.goto(f"{live_server}/chat?lang=en")
+    page.get_by_role("button", name="Clinic visit follow-up").click()
+    box = page.get_by_label("Your answer")
+    for answer in ["5", "2", "10", "SKIP"]:
+        box.fill(answer)
+        box.press("Enter")
+        page.wait_for_timeout(300)
+    page.wait_for_selector("text=Thank you for your feedback")
+    link = page.get_by_role("link", name="Thank you. Choose another survey")
+    link.wait_for()
+    assert page.evaluate("document.activeElement.id") == ""  # focus moved to the link
+    assert page.evaluate("document.activeElement.tagName") == "A"
+    assert not page.locator("#send-form").is_visible()
+    assert _axe_violations(page) == []

@@ -40,6 +40,7 @@ def test_json_send_returns_new_messages_and_double_submit_is_ignored(client):
     texts = [m["text"] for m in r1.get_json()["messages"]]
     assert texts[-2] == "4" and "What was your visit for" in texts[-1]
     assert r2.get_json()["messages"] == r1.get_json()["messages"]
+    assert r1.get_json()["open"] is True
 
 
 def test_posting_without_csrf_token_is_refused(client):
