@@ -313,7 +313,7 @@ def test_non_utf8_file_is_rejected_with_position() -> None:
 def test_billion_laughs_fails_fast() -> None:
     started = time.monotonic()
     found = problems("bomb.yaml")
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # a hang guard, not a speed goal
     assert_problem(found, rel("bomb.yaml") + ":2:8", "error", "aliases (*a) are not allowed")
 
 
@@ -324,7 +324,7 @@ def test_ten_megabyte_file_fails_fast_without_parsing(tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(FlowError) as info:
         load_flow(big)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # a hang guard, not a speed goal
     assert "too large" in str(info.value.problems[0])
     with pytest.raises(FlowError, match="too large"):
         parse_flow(b"x" * (MAX_FILE_BYTES + 1), "big.yaml")
@@ -335,7 +335,7 @@ def test_many_nodes_without_aliases_are_capped_quickly() -> None:
     started = time.monotonic()
     with pytest.raises(FlowError, match="too many YAML nodes|too large"):
         parse_flow(text[: MAX_FILE_BYTES - 10] + "]}\n", "many.yaml")
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # a hang guard, not a speed goal
 
 
 @pytest.mark.parametrize(

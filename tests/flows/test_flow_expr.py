@@ -152,7 +152,7 @@ def test_arbitrary_text_parses_or_raises_expr_error_quickly(text: str) -> None:
         pass
     else:
         assert isinstance(expr.evaluate({}, {}), bool)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # a hang guard, not a speed goal
 
 
 @settings(max_examples=200, deadline=None)
