@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from answer_standins import Choice, Question
 
 from cfbot.flows.answers import (
     Parsed,
@@ -21,25 +21,6 @@ from cfbot.flows.answers import (
 )
 
 DATA = Path(__file__).parent / "data" / "answers"
-
-
-@dataclass(frozen=True)
-class Choice:
-    """Stand-in for cfbot.flows.definition.Choice."""
-
-    value: str
-    text: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Question:
-    """Stand-in for cfbot.flows.definition.Question with only what the parser reads."""
-
-    type: str
-    min: int | None = None
-    max: int | None = None
-    choices: tuple[Choice, ...] = ()
-    optional: bool = False
 
 
 def _load(name: str) -> Any:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from answer_standins import Choice, Question
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,21 +25,6 @@ from cfbot.flows.answers import (
 
 LANGS = ("en", "es", "so", "hmn", "vi")
 DATA = Path(__file__).parent / "data" / "answers"
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: str
-    text: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Question:
-    type: str
-    min: int | None = None
-    max: int | None = None
-    choices: tuple[Choice, ...] = ()
-    optional: bool = False
 
 
 CHOICES = (
