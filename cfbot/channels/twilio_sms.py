@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import phonenumbers
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -32,6 +31,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from cfbot.channels.base import InboundMsg, SendResult
 from cfbot.config import Settings
 from cfbot.logging_setup import mask_phone
+from cfbot.phones import to_e164
 
 log = logging.getLogger(__name__)
 # the twilio client logs eight INFO lines per request; we log one line per send ourselves
@@ -65,19 +65,6 @@ class BadInbound(ValueError):
 # --------------------------------------------------------------------------- inbound
 
 
-def normalize_phone(raw: str, region: str = "US") -> str | None:
-    """E.164 form of ``raw``, or None when it is not a possible phone number."""
-    if not raw or len(raw) > 32:
-        return None
-    try:
-        parsed = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _media_count(value: str | None) -> int:
     try:
         count = int((value or "0").strip())
@@ -99,7 +86,7 @@ def parse_inbound(form: Any, received_at: datetime, region: str = "US") -> Inbou
     raw_from = (form.get("From") or "").strip()
     if not raw_from:
         raise BadInbound("missing From")
-    phone = normalize_phone(raw_from, region)
+    phone = to_e164(raw_from, region)
     if phone is None:
         raise BadInbound("From is not a phone number")
     body = form.get("Body")

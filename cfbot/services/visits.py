@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-import phonenumbers
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -31,6 +30,7 @@ from cfbot.db import unit_of_work
 from cfbot.flows.definition import Flow
 from cfbot.i18n import SUPPORTED_LANGUAGES
 from cfbot.models import Contact, Visit, utcnow
+from cfbot.phones import to_e164
 from cfbot.runtime import Runtime
 from cfbot.services.invitations import flow_for_site, known_sites, new_invitation
 from cfbot.services.timing import zone_or_none
@@ -115,17 +115,6 @@ class ItemResult:
 # --------------------------------------------------------------------------- validation
 
 
-def normalize_phone(raw: str, region: str) -> str | None:
-    """E.164 form of ``raw`` (national numbers read in ``region``), or None if invalid."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def parse_visited_at(
     raw: str, zone_name: str | None, assume_zone: str | None
 ) -> tuple[datetime | None, str | None]:
@@ -193,7 +182,7 @@ def validate_visit(
 
     phone = None
     if values["phone"]:
-        phone = normalize_phone(values["phone"], rt.settings.default_region)
+        phone = to_e164(values["phone"], rt.settings.default_region, strict=True)
         if phone is None:
             errors.append(FieldError("phone", "is not a valid phone number"))
     tz_name = values["timezone"]

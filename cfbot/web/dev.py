@@ -13,8 +13,9 @@ from werkzeug.wrappers import Response
 
 from cfbot.app import get_runtime
 from cfbot.channels.base import InboundMsg
-from cfbot.channels.twilio_sms import MAX_INBOUND_BODY, normalize_phone
+from cfbot.channels.twilio_sms import MAX_INBOUND_BODY
 from cfbot.models import Contact, Message, utcnow
+from cfbot.phones import to_e164
 from cfbot.services.conversation import handle_inbound
 from cfbot.web.security import check_csrf, csrf_token
 
@@ -25,7 +26,7 @@ DEFAULT_PHONE = "+16125550100"
 
 def _normalize(phone: str) -> str | None:
     # the same rule as the Twilio webhook, so the demo accepts what production would
-    return normalize_phone(phone, get_runtime().settings.default_region)
+    return to_e164(phone, get_runtime().settings.default_region)
 
 
 @bp.get("/sms")
