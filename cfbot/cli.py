@@ -97,16 +97,15 @@ def flows_check(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
 def flows_test(paths: tuple[str, ...], flows_dir: str | None) -> None:
     """Run flow test cases (default: conversations/tests/*.yaml)."""
     from cfbot.flows.definition import load_directory
-    from cfbot.flows.testing import run_case_files
+    from cfbot.flows.testing import case_files, run_case_files
     from cfbot.services.sentiment import scorer
 
     directory = Path(flows_dir or _settings().conversations_dir)
     flow_set = load_directory(directory)
     for problem in flow_set.problems:
         click.echo(str(problem), err=True)
-    case_paths = list(paths) or sorted(
-        str(p) for p in (directory / "tests").glob("*.y*ml") if p.suffix in {".yaml", ".yml"}
-    )
+    tests_dir = directory / "tests"
+    case_paths = case_files(list(paths) or ([tests_dir] if tests_dir.is_dir() else []))
     if not case_paths:
         raise click.ClickException(f"no test case files found under {directory / 'tests'}")
     report = run_case_files(case_paths, flow_set, scorer=scorer)
@@ -130,12 +129,6 @@ def flows_list() -> None:
 # --------------------------------------------------------------------------- chat
 
 
-def _parse_duration(text: str) -> timedelta:
-    from cfbot.flows.definition import parse_duration
-
-    return parse_duration(text)
-
-
 @cli.command("chat")
 @click.argument("flow_id")
 @click.option("--lang", default=None, help="Language code: en, es, so, hmn or vi.")
@@ -149,8 +142,8 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
     message and each bot message is printed on a line starting with "bot> ".
     """
     from cfbot.flows import engine
-    from cfbot.flows.definition import load_directory
-    from cfbot.flows.events import AnswerRecorded
+    from cfbot.flows.definition import load_directory, parse_duration
+    from cfbot.flows.events import AnswerRecorded, MsgOut
     from cfbot.services.sentiment import scorer
 
     flow_set = load_directory(Path(_settings().conversations_dir))
@@ -164,7 +157,7 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
 
     def show(sprint: engine.Sprint) -> None:
         for event in sprint.events:
-            if hasattr(event, "text") and hasattr(event, "kind"):
+            if isinstance(event, MsgOut):
                 for line in event.text.splitlines() or [""]:
                     click.echo(f"bot> {line}")
             elif isinstance(event, AnswerRecorded) and interactive:
@@ -185,7 +178,7 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
                 break
             if cmd == "tick":
                 try:
-                    now += _parse_duration(arg.strip() or "1h")
+                    now += parse_duration(arg.strip() or "1h")
                 except ValueError as exc:
                     click.echo(f"error: {exc}", err=True)
                     continue

@@ -9,14 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfbot.flows.definition import (
-    Flow,
-    FlowError,
-    Problem,
-    cross_check,
-    flow_files,
-    load_flow,
-)
+from cfbot.flows.definition import Flow, Problem, flow_files, load_files
 from cfbot.flows.segments import sms_info
 
 MAX_SEGMENTS = 2
@@ -122,17 +115,8 @@ def check_paths(paths: list[str], strict: bool = False) -> CheckReport:
     report = CheckReport(strict=strict)
     files, problems = _expand([str(p) for p in paths])
     report.problems.extend(problems)
-    loaded: list[Flow] = []
-    for path in files:
-        try:
-            flow = load_flow(path)
-        except FlowError as exc:
-            report.problems.extend(exc.problems)
-            continue
-        report.problems.extend(flow.warnings)
-        loaded.append(flow)
-    accepted, clashes = cross_check(loaded)
-    report.problems.extend(clashes)
+    accepted, found = load_files(files)
+    report.problems.extend(found)
     for flow in accepted:
         report.flows[flow.id] = flow
         for row in _segment_rows(flow):
@@ -149,10 +133,7 @@ def check_paths(paths: list[str], strict: bool = False) -> CheckReport:
                     )
                 )
     if strict:
-        report.problems = [
-            p if p.is_error else Problem(p.path, p.line, p.col, "error", p.message)
-            for p in report.problems
-        ]
+        report.problems = [p.as_error() for p in report.problems]
     report.problems.sort(key=lambda p: (p.path, p.line, p.col))
     return report
 

@@ -102,6 +102,10 @@ class Problem:
         """True for errors (warnings are only errors under ``strict``)."""
         return self.severity == "error"
 
+    def as_error(self) -> Problem:
+        """This problem as an error (``strict`` turns every warning into one)."""
+        return self if self.is_error else replace(self, severity="error")
+
 
 class FlowError(Exception):
     """A flow file that cannot be used; ``problems`` lists every problem found."""
@@ -227,12 +231,18 @@ class Flow:
         """The first listed language, used when a text is missing in another."""
         return self.languages[0]
 
+    @functools.cached_property
+    def _positions(self) -> Mapping[str, int]:
+        # question id -> index, built once: the engine looks questions up on every step
+        positions: dict[str, int] = {}
+        for i, q in enumerate(self.questions):
+            positions.setdefault(q.id, i)
+        return positions
+
     def question(self, question_id: str) -> Question | None:
         """The question with this id, or None."""
-        for q in self.questions:
-            if q.id == question_id:
-                return q
-        return None
+        i = self._positions.get(question_id)
+        return None if i is None else self.questions[i]
 
     @property
     def first_question(self) -> Question:
@@ -241,10 +251,10 @@ class Flow:
 
     def following(self, question: Question) -> Question | None:
         """The question after ``question`` in file order (None after the last)."""
-        for i, q in enumerate(self.questions):
-            if q.id == question.id:
-                return self.questions[i + 1] if i + 1 < len(self.questions) else None
-        return None
+        i = self._positions.get(question.id)
+        if i is None or i + 1 >= len(self.questions):
+            return None
+        return self.questions[i + 1]
 
     def next_question(
         self,
@@ -321,12 +331,17 @@ class Flow:
     def matching_keyword(self, text: str) -> str | None:
         """The language whose keyword is the whole message (ignoring case and accents)."""
         wanted = normalize_keyword(text)
-        if not wanted:
-            return None
+        return self._keyword_langs.get(wanted) if wanted else None
+
+    @functools.cached_property
+    def _keyword_langs(self) -> Mapping[str, str]:
+        # normalised keyword -> language, built once: every inbound message is matched
+        # against every flow's keywords
+        langs: dict[str, str] = {}
         for lang, words in self.keywords.items():
-            if any(normalize_keyword(w) == wanted for w in words):
-                return lang
-        return None
+            for word in words:
+                langs.setdefault(normalize_keyword(word), lang)
+        return langs
 
 
 @functools.cache
@@ -1226,7 +1241,7 @@ class _Builder:
             if not unconditional:
                 targets.add(default)
             edges[q.id] = targets
-            resolved.append(_replace_next(q, tuple(branches)))
+            resolved.append(replace(q, next=tuple(branches)))
 
         reachable = _reach(ids[0], edges)
         for q in resolved:
@@ -1360,10 +1375,6 @@ class _Builder:
                 self.ctx.warn(ref.node, f"{ref.what}: missing translation for {', '.join(missing)}")
 
 
-def _replace_next(q: Question, branches: tuple[Branch, ...]) -> Question:
-    return replace(q, next=branches)
-
-
 def _reach(start: str, edges: Mapping[str, set[str]]) -> set[str]:
     seen = {start}
     stack = [start]
@@ -1378,13 +1389,15 @@ def _reach(start: str, edges: Mapping[str, set[str]]) -> set[str]:
 # --- loading ----------------------------------------------------------------
 
 
+def _too_large(size: int) -> str:
+    return (
+        f"file is too large ({size // 1024} KB; a flow may be at most {MAX_FILE_BYTES // 1024} KB)"
+    )
+
+
 def _decode(ctx: _Ctx, data: bytes) -> str | None:
     if len(data) > MAX_FILE_BYTES:
-        ctx.error(
-            (1, 1),
-            f"file is too large ({len(data) // 1024} KB; a flow may be at most "
-            f"{MAX_FILE_BYTES // 1024} KB)",
-        )
+        ctx.error((1, 1), _too_large(len(data)))
         return None
     try:
         text = data.decode("utf-8")
@@ -1433,16 +1446,22 @@ def _compose(ctx: _Ctx, text: str) -> yaml.Node | None:
     return node
 
 
+def _read(ctx: _Ctx, data: bytes) -> tuple[str | None, yaml.Node | None]:
+    """The decoded text and its root node (None where a defence refused the file)."""
+    source = _decode(ctx, data)
+    node = None
+    if source is not None and not _check_tabs(ctx, source):
+        node = _compose(ctx, source)
+    return source, node
+
+
 def compose_yaml(data: bytes, path: str) -> tuple[yaml.Node | None, list[Problem]]:
     """Compose admin-written YAML with the flow defences (size, UTF-8, tabs, no aliases).
 
     Returns the root node (with line marks) or None, and the problems found.
     """
     ctx = _Ctx(path)
-    source = _decode(ctx, data)
-    node = None
-    if source is not None and not _check_tabs(ctx, source):
-        node = _compose(ctx, source)
+    _source, node = _read(ctx, data)
     return node, ctx.problems
 
 
@@ -1459,20 +1478,14 @@ def parse_flow(text: str | bytes, path: str = "<flow>", strict: bool = False) ->
     """
     ctx = _Ctx(path)
     data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-    source = _decode(ctx, data)
-    node = None
-    if source is not None and not _check_tabs(ctx, source):
-        node = _compose(ctx, source)
+    source, node = _read(ctx, data)
     flow = None
     if node is not None:
         digest = hashlib.sha256(data).hexdigest()
         flow = _Builder(ctx).build(node, source or "", digest, path)
     problems = sorted(ctx.problems, key=lambda p: (p.line, p.col))
     if strict:
-        problems = [
-            Problem(p.path, p.line, p.col, "error", p.message) if not p.is_error else p
-            for p in problems
-        ]
+        problems = [p.as_error() for p in problems]
     if flow is None or any(p.is_error for p in problems):
         raise FlowError(problems)
     return flow
@@ -1485,18 +1498,7 @@ def load_flow(path: str | Path, strict: bool = False) -> Flow:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
             # refuse before reading a huge file into memory
-            raise FlowError(
-                [
-                    Problem(
-                        str(p),
-                        1,
-                        1,
-                        "error",
-                        f"file is too large ({size // 1024} KB; a flow may be at most "
-                        f"{MAX_FILE_BYTES // 1024} KB)",
-                    )
-                ]
-            )
+            raise FlowError([Problem(str(p), 1, 1, "error", _too_large(size))])
         data = p.read_bytes()
     except OSError as exc:
         raise FlowError([Problem(str(p), 1, 1, "error", f"cannot read file: {exc}")]) from exc
@@ -1580,12 +1582,19 @@ def load_directory(directory: str | Path, strict: bool = False) -> FlowSet:
     Files with errors, and flows whose id or keyword clashes with an earlier file, are
     left out; all problems (warnings included) are returned.
     """
-    problems: list[Problem] = []
-    loaded: list[Flow] = []
     root = Path(directory)
     if not root.is_dir():
         return FlowSet({}, [Problem(str(root), 1, 1, "error", "not a directory")])
-    for path in flow_files(root):
+    accepted, problems = load_files(flow_files(root), strict=strict)
+    return FlowSet({f.id: f for f in accepted}, problems)
+
+
+def load_files(paths: Iterable[Path], strict: bool = False) -> tuple[list[Flow], list[Problem]]:
+    """Load flow files in order: the good flows whose id and keywords do not clash with
+    an earlier file's, and every problem found (warnings included)."""
+    problems: list[Problem] = []
+    loaded: list[Flow] = []
+    for path in paths:
         try:
             flow = load_flow(path, strict=strict)
         except FlowError as exc:
@@ -1594,8 +1603,7 @@ def load_directory(directory: str | Path, strict: bool = False) -> FlowSet:
         problems.extend(flow.warnings)
         loaded.append(flow)
     accepted, clashes = cross_check(loaded)
-    problems.extend(clashes)
-    return FlowSet({f.id: f for f in accepted}, problems)
+    return accepted, problems + clashes
 
 
 def _by_keyword(flows: Iterable[Flow], text: str) -> tuple[Flow, str] | None:

@@ -24,9 +24,10 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from cfbot.flows.answers import parse_answer
 from cfbot.flows.definition import AlertRule, Flow, Question
 from cfbot.flows.events import (
     AnswerRecorded,
@@ -245,14 +246,6 @@ def start(
     return run.sprint()
 
 
-def _parse_answer(question: Question, text: str, lang: str) -> tuple[str, Any]:
-    # imported late so the engine module loads even while answers.py is being replaced
-    from cfbot.flows.answers import parse_answer
-
-    parsed = parse_answer(question, text, lang)
-    return parsed.status, parsed.value
-
-
 def resume(
     flow: Flow,
     state: Mapping[str, Any],
@@ -323,7 +316,8 @@ def _answer(run: _Run, question: Question, text: str, scorer: Scorer | None) -> 
     st = run.state
     raw = text[:MAX_STORED_ANSWER]
     try:
-        status, value = _parse_answer(question, text, run.lang)
+        parsed = parse_answer(question, text, run.lang)
+        status, value = parsed.status, parsed.value
     except Exception:  # a parser bug must not break the conversation: treat as invalid
         log.exception("answer parser failed for question %s", question.id)
         status, value = "invalid", None
@@ -419,9 +413,3 @@ def evaluate_alerts(flow: Flow, state: Mapping[str, Any]) -> list[AlertRule]:
     answers = state.get("answers") or {}
     sentiments = state.get("sentiments") or {}
     return [rule for rule in flow.alerts if rule.when.evaluate(answers, sentiments)]
-
-
-def time_until(state: Mapping[str, Any], now: datetime) -> timedelta | None:
-    """How long until the next timer is due (negative when overdue; None when closed)."""
-    due = next_timer(state)
-    return None if due is None else due - now

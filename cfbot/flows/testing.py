@@ -29,7 +29,7 @@ messages of *this* step; a step with no action checks the previous action's mess
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,9 +45,7 @@ from cfbot.flows.definition import (
     parse_duration,
     plain_value,
 )
-from cfbot.flows.events import Sprint
-
-Scorer = Callable[[str, str, str], float | None]
+from cfbot.flows.engine import Scorer
 
 DEFAULT_START = datetime.fromisoformat("2024-01-15T15:00:00+00:00")
 # each client message arrives a minute after the last, so timers behave realistically
@@ -391,8 +389,3 @@ def format_test_report(report: TestReport) -> str:
         + (f", {len(report.problems)} file problem(s)" if report.problems else "")
     )
     return "\n".join(lines)
-
-
-def sprint_texts(sprint: Sprint) -> list[str]:
-    """The texts of a sprint's messages (handy in tests and the dev console)."""
-    return [m.text for m in sprint.messages]
