@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 _engines: dict[str, Engine] = {}
+_Select = TypeVar("_Select", bound=sa.Select[Any])
 
 
 def normalize_url(url: str) -> str:
@@ -83,6 +84,12 @@ def is_sqlite(engine_or_session: Engine | Session) -> bool:
         else engine_or_session
     )
     return bind.dialect.name == "sqlite"
+
+
+def for_update(stmt: _Select, session: Session, **kwargs: Any) -> _Select:
+    """``stmt ... FOR UPDATE`` (``kwargs``: e.g. ``skip_locked=True``), except on SQLite,
+    where the unit of work's ``BEGIN IMMEDIATE`` already serialises writers."""
+    return stmt if is_sqlite(session) else stmt.with_for_update(**kwargs)
 
 
 @contextlib.contextmanager

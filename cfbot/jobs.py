@@ -8,7 +8,6 @@ idempotent, and runs only in the elected leader (:mod:`cfbot.services.leader`).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -68,23 +67,11 @@ def recover_outbox(rt: Runtime, now: datetime) -> Any:
     return recover_stuck(rt, now)
 
 
-def _optional(module_name: str, func_name: str) -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    return getattr(module, func_name, None)  # type: ignore[no-any-return]
-
-
 def escalate_alerts(rt: Runtime, now: datetime) -> Any:
-    """Escalate alerts nobody acted on (provided by cfbot.services.alerts)."""
-    func = _optional("cfbot.services.alerts", "escalate_due")
-    if func is None:
-        log.debug("escalate_alerts: not configured")
-        return None
-    return func(rt, now)
+    """Escalate alerts nobody acted on."""
+    from cfbot.services.alerts import escalate_due
+
+    return escalate_due(rt, now)
 
 
 def send_alert_mail(rt: Runtime, now: datetime) -> Any:
@@ -96,11 +83,9 @@ def send_alert_mail(rt: Runtime, now: datetime) -> Any:
 
 def daily_digest(rt: Runtime, now: datetime) -> Any:
     """Send staff digests that are due (the alerts service decides when)."""
-    func = _optional("cfbot.services.alerts", "send_digests")
-    if func is None:
-        log.debug("daily_digest: not configured")
-        return None
-    return func(rt, now)
+    from cfbot.services.alerts import send_digests
+
+    return send_digests(rt, now)
 
 
 def data_retention(rt: Runtime, now: datetime) -> Any:

@@ -19,6 +19,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
+import _common
 import sqlalchemy as sa
 from _common import append_result, fresh_url, runtime
 from sqlmodel import Session
@@ -46,7 +47,6 @@ def rows(n: int):  # type: ignore[no-untyped-def]
 
 def load(url: str, n: int) -> float:
     start = time.perf_counter()
-    engine = sa.create_engine(url) if "sqlite" not in url else None
     if url.startswith("postgresql"):
         import psycopg
 
@@ -123,8 +123,6 @@ def load(url: str, n: int) -> float:
         conn.commit()
         conn.execute("ANALYZE")
         conn.close()
-    if engine is not None:
-        engine.dispose()
     return time.perf_counter() - start
 
 
@@ -162,7 +160,7 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
-    os.environ.setdefault(
+    _common.PG_URL = os.environ.get(
         "CFBOT_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_tick"
     )
     lines = [
@@ -175,9 +173,6 @@ def main() -> None:
     for backend in args.backends.split(","):
         base = None
         for size in args.sizes:
-            import _common
-
-            _common.PG_URL = os.environ["CFBOT_BENCH_DATABASE_URL"]
             url = fresh_url(backend)
             load_s = load(url, size)
             rt = runtime(url)

@@ -31,12 +31,13 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cfbot.db import unit_of_work
+from cfbot.db import for_update, unit_of_work
 from cfbot.flows.definition import Flow, parse_duration
 from cfbot.logging_setup import mask_phone
 from cfbot.models import Contact, Conversation, Invitation, Visit, utcnow
 from cfbot.runtime import Runtime
 from cfbot.services.conversation import lock_contact, open_conversation, start_conversation
+from cfbot.services.routing import get_routing
 from cfbot.services.timing import next_allowed, parse_clock, recipient_zone
 
 log = logging.getLogger(__name__)
@@ -77,21 +78,13 @@ class TickReport:
 # --------------------------------------------------------------------------- sites
 
 
-def _routing_sites(rt: Runtime) -> set[str]:
-    try:
-        from cfbot.services.routing import get_routing
-    except ImportError:  # pragma: no cover - routing ships with the alerts work
-        return set()
-    return {str(key).lower() for key in get_routing(rt).sites}
-
-
 def known_sites(rt: Runtime) -> set[str]:
     """Every site cfbot knows: ``CFBOT_SITES``, flows' ``sites:`` and ``routing.yaml``'s
     ``sites:``. Empty means "not configured": any site is accepted."""
     sites = {s.lower() for s in rt.settings.sites}
     for flow in rt.flows.all():
         sites.update(s.lower() for s in flow.sites)
-    sites.update(_routing_sites(rt))
+    sites.update(str(key).lower() for key in get_routing(rt).sites)
     return sites
 
 
@@ -282,11 +275,9 @@ def _process(
     rt: Runtime, session: Session, invitation_id: int, contact_id: int, now: datetime
 ) -> tuple[str, str] | None:
     contact = lock_contact(session, contact_id)
-    stmt = select(Invitation).where(Invitation.id == invitation_id)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    inv = session.exec(stmt).one()
-    session.refresh(inv)
+    inv = session.exec(
+        for_update(select(Invitation).where(Invitation.id == invitation_id), session)
+    ).one()
     if inv.status not in DUE_STATUSES or inv.send_at > now:
         return None  # another runner got here first
     session.add(inv)
@@ -311,30 +302,25 @@ def _process(
     last = last_survey_started(session, contact_id)
     if last is not None and rules.frequency_cap and now - last < rules.frequency_cap:
         return _skip(inv, f"frequency_cap: last survey started {last:%Y-%m-%d %H:%M}Z", now)
+    zone, _ = recipient_zone(
+        contact.phone, visit.timezone or contact.timezone, rt.settings.timezone
+    )
     busy = open_conversation(session, contact_id)
     if busy is not None:
         if rules.if_busy == "wait" and now - visit.visited_at < MAX_WAIT:
             wake = max(now + WAIT_RECHECK, busy.expires_at or now)
-            zone, _ = recipient_zone(
-                contact.phone, visit.timezone or contact.timezone, rt.settings.timezone
-            )
             inv.status = "waiting"
             inv.send_at = next_allowed(wake, zone, rules.quiet_start, rules.quiet_end)
             inv.reason = f"waiting: contact in survey {busy.id}"
             inv.updated_at = now
             return "waiting", "busy"
         return _skip(inv, f"busy: contact in survey {busy.id}", now)
-    zone, _ = recipient_zone(
-        contact.phone, visit.timezone or contact.timezone, rt.settings.timezone
-    )
     allowed_at = next_allowed(now, zone, rules.quiet_start, rules.quiet_end)
     if allowed_at > now:
         # the tick ran late (or rules changed): never text outside the window
         inv.send_at = allowed_at
         inv.updated_at = now
         return "rescheduled", "quiet_hours"
-    from cfbot.services.routing import get_routing
-
     context: dict[str, str] = {}
     if visit.first_name:
         context["first_name"] = visit.first_name

@@ -50,7 +50,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from cfbot.channels.base import SendResult
-from cfbot.db import unit_of_work
+from cfbot.db import for_update, is_sqlite, unit_of_work
 from cfbot.logging_setup import mask_phone
 from cfbot.models import Contact, Conversation, Message, SenderPace, utcnow
 from cfbot.runtime import Runtime
@@ -157,7 +157,6 @@ def _claim_next(
 ) -> _Claim | None:
     channels = sorted(rt.channels)
     with unit_of_work(rt.engine) as session:
-        postgres = session.get_bind().dialect.name == "postgresql"
         while True:
             moment = tick_now + timedelta(seconds=clock() - start)
             stmt = (
@@ -171,9 +170,7 @@ def _claim_next(
                 .order_by(col(Message.next_attempt_at), col(Message.id))
                 .limit(CLAIM_BATCH)
             )
-            if postgres:
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = session.exec(stmt).all()
+            rows = session.exec(for_update(stmt, session, skip_locked=True)).all()
             if not rows:
                 return None
             for message in rows:
@@ -234,24 +231,15 @@ def _check(
     if contact is not None:
         session.refresh(contact)
         if contact.opted_out or contact.unreachable:
-            reason = "optout" if contact.opted_out else "unreachable"
-            message.status = "cancelled"
-            message.error_code = reason
-            message.next_attempt_at = None
-            session.add(message)
-            report.cancelled += 1
-            return reason
+            return _cancel(
+                session, message, "optout" if contact.opted_out else "unreachable", report
+            )
     conversation = (
         session.get(Conversation, message.conversation_id) if message.conversation_id else None
     )
     if message.kind == "reminder" and conversation is not None and conversation.status != "active":
         # a reminder held back by quiet hours is pointless once the survey has ended
-        message.status = "cancelled"
-        message.error_code = "closed"
-        message.next_attempt_at = None
-        session.add(message)
-        report.cancelled += 1
-        return "closed"
+        return _cancel(session, message, "closed", report)
     if _exempt_from_quiet_hours(message, moment):
         return None
     start_t, end_t = _window(rt, conversation, rules_cache)
@@ -269,6 +257,15 @@ def _check(
     return None
 
 
+def _cancel(session: Session, message: Message, reason: str, report: DispatchReport) -> str:
+    message.status = "cancelled"
+    message.error_code = reason
+    message.next_attempt_at = None
+    session.add(message)
+    report.cancelled += 1
+    return reason
+
+
 def _window(rt: Runtime, conversation: Conversation | None, cache: dict[Any, Any]) -> Any:
     from cfbot.services.invitations import rules_for
 
@@ -281,15 +278,13 @@ def _window(rt: Runtime, conversation: Conversation | None, cache: dict[Any, Any
 
 
 def _lock_pace(session: Session, sender: str) -> SenderPace:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = sqlite_insert if is_sqlite(session) else pg_insert
     session.execute(
         insert(SenderPace).values(sender=sender, next_free_at=0.0).on_conflict_do_nothing()
     )
-    stmt = select(SenderPace).where(SenderPace.sender == sender)
-    if dialect == "postgresql":
-        stmt = stmt.with_for_update()
-    pace = session.exec(stmt).one()
+    pace = session.exec(
+        for_update(select(SenderPace).where(SenderPace.sender == sender), session)
+    ).one()
     session.refresh(pace)
     return pace
 
@@ -308,9 +303,9 @@ def _record(
     with unit_of_work(rt.engine) as session:
         if claim.contact_id is not None:
             lock_contact(session, claim.contact_id)
+        # a fresh session: this reads the row as it is now, under the contact lock
         message = session.get(Message, claim.message_id)
         assert message is not None
-        session.refresh(message)
         # mark_send_result counts the attempt itself; ours was counted at claim time
         message.attempts -= 1
         mark_send_result(
@@ -641,11 +636,13 @@ def resolve_unknown(
         if found is None:
             raise DeliveryActionError("No such message.")
         contact = lock_contact(session, found[1]) if found[1] is not None else None
-        stmt = select(Message).where(Message.id == message_id, Message.direction == "out")
-        if session.get_bind().dialect.name == "postgresql":
-            # also the row itself: recover_stuck updates messages without the contact lock
-            stmt = stmt.with_for_update()
-        message = session.exec(stmt).first()
+        # also the row itself: recover_stuck updates messages without the contact lock
+        message = session.exec(
+            for_update(
+                select(Message).where(Message.id == message_id, Message.direction == "out"),
+                session,
+            )
+        ).first()
         if message is None:
             raise DeliveryActionError("No such message.")
         # read it again under the lock: a callback or the dispatcher may just have moved it
