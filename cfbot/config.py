@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -113,7 +113,6 @@ class Settings:
     outbox_stuck_minutes: float = 10.0
     retention_days: int = 0
     import_max_rows: int = 1_000_000
-    extra: Mapping[str, object] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # secrets never reach logs via repr()
         parts = []

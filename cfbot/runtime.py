@@ -38,8 +38,7 @@ def build_runtime(settings: Settings) -> Runtime:
     # crisis words first, before STOP/HELP and the flow; alert rules after each engine run
     install_crisis_and_alerts()
     engine = db.get_engine(settings.database_url)
-    registry = FlowRegistry(settings.conversations_dir)
-    registry.reload()
+    registry = FlowRegistry(settings.conversations_dir)  # loads the directory once
     for problem in registry.problems:
         log.warning("flow problem: %s", problem)
     return Runtime(

@@ -132,13 +132,13 @@ def quality(rows: list[dict[str, str]]) -> tuple[list[list[str]], dict[str, list
 def crisis_quality(rows: list[dict[str, str]]) -> tuple[list[list[str]], list[str]]:
     table: list[list[str]] = []
     errors: list[str] = []
+    ours = {id(r): detect_crisis(r["text"], r["lang"]) for r in rows}
+    naive = {id(r): bool(NAIVE_CRISIS.search(r["text"])) for r in rows}
     for split in SPLITS:
         sel = [r for r in rows if split == "all" or r["split"] == split]
         cr = [r for r in sel if r["crisis"]]
         non = [r for r in sel if not r["crisis"]]
         complaints = [r for r in non if r["dissatisfied"] == "1"]
-        ours = {id(r): detect_crisis(r["text"], r["lang"]) for r in sel}
-        naive = {id(r): bool(NAIVE_CRISIS.search(r["text"])) for r in sel}
         table.append(
             [
                 split,
@@ -182,7 +182,7 @@ def vader_paper() -> tuple[list[list[str]], str | None]:
     for name, fname in CORPORA.items():
         path = VADER_DIR / fname
         if not path.is_file():
-            table.append([name, "missing", "", "", ""])
+            table.append([name, "missing", "", "", "", ""])
             continue
         data = read_corpus(path)
         gold = [g for g, _ in data]

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cfbot.channels.base import InboundMsg
-from cfbot.db import unit_of_work
+from cfbot.db import for_update, unit_of_work
 from cfbot.flows import engine
 from cfbot.flows.definition import Flow, parse_flow
 from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
@@ -33,6 +33,7 @@ from cfbot.i18n import translate
 from cfbot.logging_setup import mask_phone
 from cfbot.models import Answer, Contact, Conversation, FlowVersion, Message, utcnow
 from cfbot.runtime import Runtime
+from cfbot.services.sentiment import score, scorer
 
 log = logging.getLogger(__name__)
 
@@ -193,13 +194,15 @@ def get_or_create_contact(
 
 def lock_contact(session: Session, contact_id: int) -> Contact:
     """Take the per-contact lock for the rest of this transaction."""
-    stmt = select(Contact).where(Contact.id == contact_id)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    # SQLite: the unit of work began with BEGIN IMMEDIATE, which already serialises writers
-    contact = session.exec(stmt).one()
-    session.refresh(contact)
-    return contact
+    # populate_existing: a contact already in this session is re-read, not served stale;
+    # on SQLite the unit of work's BEGIN IMMEDIATE is the lock (see cfbot.db.for_update)
+    stmt = select(Contact).where(Contact.id == contact_id).execution_options(populate_existing=True)
+    return session.exec(for_update(stmt, session)).one()
+
+
+def contact_address(contact: Contact, channel: str) -> str:
+    """Where ``channel`` reaches ``contact`` (its phone, or its web-chat session id)."""
+    return (contact.webchat_id if channel == "webchat" else contact.phone) or ""
 
 
 def open_conversation(session: Session, contact_id: int) -> Conversation | None:
@@ -283,13 +286,16 @@ def _process_one(
     rt: Runtime, session: Session, contact: Contact, message: Message, now: datetime
 ) -> None:
     conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
+    if message.channel == "sms" and (contact.unreachable or contact.delivery_failures):
+        # a number that texts us is a reachable mobile, whatever earlier sends said; done
+        # here, before any handler, so a crisis text (handled first) resets it too
+        contact.unreachable = False
+        contact.unreachable_reason = None
+        contact.delivery_failures = 0
+        contact.updated_at = now
+        session.add(contact)
     ctx = InboundContext(rt, session, contact, message, conversation, now)
-    handled = False
-    for handler in PRE_FLOW_HANDLERS:
-        if handler(ctx):
-            handled = True
-            break
-    if not handled:
+    if not any(handler(ctx) for handler in PRE_FLOW_HANDLERS):
         _run_flow_for_inbound(ctx)
     message.processed_at = now
     message.status = "processed"
@@ -297,7 +303,7 @@ def _process_one(
         message.conversation_id = ctx.conversation.id
     session.add(message)
     for out in ctx.replies:
-        _store_outbound(
+        store_outbound(
             session,
             contact,
             message.channel,
@@ -336,15 +342,15 @@ def _run_flow_for_inbound(ctx: InboundContext) -> None:
         return
     conversation = ctx.conversation
     flow = flow_for_conversation(session, conversation)
-    sprint = engine.resume(flow, conversation.state, ctx.text, now, scorer=_scorer())
+    sprint = engine.resume(flow, conversation.state, ctx.text, now, scorer=scorer)
     ctx.replies.extend(apply_sprint(rt, session, conversation, flow, sprint, now, ctx.message))
 
 
 def no_survey_reply(rt: Runtime, lang: str) -> str:
-    """Reply to a text from someone with no open survey: how to give feedback."""
-    custom = rt.settings.extra.get("no_survey_reply") if rt.settings.extra else None
-    if isinstance(custom, dict) and custom.get(lang):
-        return str(custom[lang])
+    """Reply to a text from someone with no open survey: how to give feedback.
+
+    The wording lives in the gettext catalogs (``locales/``), where admins can change it.
+    """
     keyword = None
     for flow in rt.flows.all():
         words = flow.keywords.get(lang) or next(iter(flow.keywords.values()), ())
@@ -358,14 +364,6 @@ def no_survey_reply(rt: Runtime, lang: str) -> str:
             keyword=keyword,
         )
     return translate(lang, "Thanks for your message. We have no survey open for you right now.")
-
-
-def _scorer() -> Callable[[str, str, str], float | None] | None:
-    try:
-        from cfbot.services.sentiment import scorer
-    except ImportError:  # pragma: no cover - sentiment module ships with cfbot
-        return None
-    return scorer
 
 
 # --------------------------------------------------------------------------- starting
@@ -424,11 +422,7 @@ def start_conversation(
         session.add(contact)
     outs = apply_sprint(rt, session, conversation, flow, sprint, now, None)
     if deliver == "outbox":
-        address = contact.webchat_id if channel == "webchat" else contact.phone
-        for out in outs:
-            _store_outbound(
-                session, contact, channel, address or "", out, conversation, None, now, False
-            )
+        queue_outs(session, contact, conversation, outs, now)
         return conversation, []
     return conversation, outs
 
@@ -506,19 +500,14 @@ def _answer_row(
         created_at=now,
     )
     if qtype == "text" and not event.skipped and event.raw.strip():
-        try:
-            from cfbot.services.sentiment import score
-
-            result = score(event.raw, event.language, event.question_text)
-            row.sentiment = result.score
-            row.sentiment_method = result.method
-            row.needs_review = result.needs_review
-        except ImportError:  # pragma: no cover
-            row.needs_review = True
+        result = score(event.raw, event.language, event.question_text)
+        row.sentiment = result.score
+        row.sentiment_method = result.method
+        row.needs_review = result.needs_review
     return row
 
 
-def _store_outbound(
+def store_outbound(
     session: Session,
     contact: Contact,
     channel: str,
@@ -529,6 +518,8 @@ def _store_outbound(
     now: datetime,
     immediate: bool,
 ) -> Message:
+    """Store one outbound message: ``immediate`` replies travel in the response and are
+    stored as sent; the rest are queued for the outbox dispatcher."""
     info = sms_info(out.text)
     row = Message(
         contact_id=contact.id,
@@ -563,18 +554,32 @@ def queue_message(
     conversation: Conversation | None = None,
 ) -> Message:
     """Put a message on the outbox for the dispatcher to send."""
-    address = contact.webchat_id if channel == "webchat" else contact.phone
-    return _store_outbound(
+    return store_outbound(
         session,
         contact,
         channel,
-        address or "",
+        contact_address(contact, channel),
         OutText(text, kind),
         conversation,
         None,
         now,
         False,
     )
+
+
+def queue_outs(
+    session: Session,
+    contact: Contact,
+    conversation: Conversation,
+    outs: list[OutText],
+    now: datetime,
+) -> None:
+    """Queue a conversation's messages (first question, reminder) for the dispatcher."""
+    address = contact_address(contact, conversation.channel)
+    for out in outs:
+        store_outbound(
+            session, contact, conversation.channel, address, out, conversation, None, now, False
+        )
 
 
 # --------------------------------------------------------------------------- timers
@@ -603,23 +608,11 @@ def run_due_timers(rt: Runtime, now: datetime | None = None, limit: int = 500) -
             if conversation.next_wake_at is None or conversation.next_wake_at > now:
                 continue
             flow = flow_for_conversation(session, conversation)
-            sprint = engine.resume(flow, conversation.state, None, now, scorer=_scorer())
+            sprint = engine.resume(flow, conversation.state, None, now, scorer=scorer)
             outs = apply_sprint(rt, session, conversation, flow, sprint, now, None)
             if contact.opted_out:
                 outs = []
-            address = contact.webchat_id if conversation.channel == "webchat" else contact.phone
-            for out in outs:
-                _store_outbound(
-                    session,
-                    contact,
-                    conversation.channel,
-                    address or "",
-                    out,
-                    conversation,
-                    None,
-                    now,
-                    False,
-                )
+            queue_outs(session, contact, conversation, outs, now)
             handled += 1
             log.info(
                 "timer for conversation %s (%s): %d message(s)",

@@ -89,18 +89,31 @@ _APOSTROPHES = re.compile("['’‘ʼ`´]")
 _LEET = {"1": "i", "3": "e", "0": "o", "4": "a", "@": "a", "$": "s"}
 _LEET_RE = re.compile(r"(?<=[a-z])[1304@$](?=[a-z])")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
+_LEET_LEFT = re.compile(r"[@$]")
+_NOT_WORD = re.compile(r"[^\w\s]")
+
+
+class _AlignedFold(dict):
+    """str.translate table for :func:`_fold_aligned`, one character in, one out; each
+    character is worked out on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        if ch in "đĐ":
+            out = "d"
+        else:
+            base = unicodedata.normalize("NFD", ch)[0]
+            out = base if base.isalnum() else (ch if ch in "'’‘ʼ`´@$" else " ")
+        self[code] = out
+        return out
+
+
+_ALIGNED_FOLD = _AlignedFold()
 
 
 def _fold_aligned(text: str) -> str:
     """Lower case, accents off, punctuation to spaces; same length as ``text``."""
-    out = []
-    for ch in text:
-        if ch in "đĐ":
-            out.append("d")
-            continue
-        base = unicodedata.normalize("NFD", ch)[0]
-        out.append(base if base.isalnum() else (ch if ch in "'’‘ʼ`´@$" else " "))
-    return "".join(out)
+    return text.translate(_ALIGNED_FOLD)
 
 
 def _prepare(text: str) -> tuple[str, str]:
@@ -119,10 +132,10 @@ def _prepare(text: str) -> tuple[str, str]:
             aligned, low = "".join(a), "".join(b)
     folded = _APOSTROPHES.sub("", aligned)
     folded = _LEET_RE.sub(lambda m: _LEET[m.group()], folded)
-    folded = re.sub(r"[@$]", " ", folded)
+    folded = _LEET_LEFT.sub(" ", folded)
     folded = _REPEATS.sub(r"\1", folded)
     folded = " ".join(folded.split())
-    low = " ".join(re.sub(r"[^\w\s]", " ", low).split())
+    low = " ".join(_NOT_WORD.sub(" ", low).split())
     return folded, low
 
 

@@ -91,15 +91,16 @@ def cancel_queued(session: Session, contact_id: int | None, reason: str = "optou
     return len(rows)
 
 
-def mark_opted_out(session: Session, contact: Contact, now: datetime, why: str) -> None:
-    """Opt ``contact`` out (idempotent) and cancel what is queued for it."""
+def mark_opted_out(session: Session, contact: Contact, now: datetime, why: str) -> int:
+    """Opt ``contact`` out (idempotent) and cancel what is queued for it; returns how many
+    queued messages were cancelled."""
     if not contact.opted_out:
         contact.opted_out = True
         contact.opted_out_at = now
         contact.updated_at = now
         session.add(contact)
         log.info("contact %s opted out (%s)", mask_phone(contact.phone), why)
-    cancel_queued(session, contact.id)
+    return cancel_queued(session, contact.id)
 
 
 def apply_error_to_contact(

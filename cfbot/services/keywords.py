@@ -41,7 +41,7 @@ from cfbot.services.conversation import (
     apply_sprint,
     register_pre_flow_handler,
 )
-from cfbot.services.delivery import cancel_queued
+from cfbot.services.delivery import mark_opted_out
 
 log = logging.getLogger(__name__)
 
@@ -136,13 +136,6 @@ def match(text: str) -> KeywordMatch | None:
     return load_table().get(text)
 
 
-def words_for(action: str, lang: str) -> list[str]:
-    """The configured words of ``action`` in ``lang`` as written (for help texts, docs)."""
-    with open(KEYWORDS_FILE, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    return [str(w) for w in (data.get(action) or {}).get(lang, [])]
-
-
 def reply_language(found: KeywordMatch, current: str) -> str:
     """Answer in the client's language when the word is theirs or English (the carrier
     words work everywhere); otherwise in the language of the word they used."""
@@ -156,15 +149,7 @@ def reply_language(found: KeywordMatch, current: str) -> str:
 
 def handle_keywords(ctx: InboundContext) -> bool:
     """Pre-flow handler: True when the message was a keyword (or a bare picture)."""
-    contact, message = ctx.contact, ctx.message
-    sms = message.channel == "sms"
-    if sms and (contact.unreachable or contact.delivery_failures):
-        # a number that texts us is a reachable mobile, whatever earlier sends said
-        contact.unreachable = False
-        contact.unreachable_reason = None
-        contact.delivery_failures = 0
-        contact.updated_at = ctx.now
-        ctx.session.add(contact)
+    message = ctx.message
     found = match(ctx.text)
     if found is None:
         if message.kind == "media" and not ctx.text.strip():
@@ -199,12 +184,7 @@ def _stop(ctx: InboundContext, lang: str) -> bool:
             ctx.reply(translate(lang, "The survey has ended. Thank you for your time."), "notice")
         return True
     already = contact.opted_out
-    if not already:
-        contact.opted_out = True
-        contact.opted_out_at = ctx.now
-        contact.updated_at = ctx.now
-        ctx.session.add(contact)
-    cancelled = cancel_queued(ctx.session, contact.id)
+    cancelled = mark_opted_out(ctx.session, contact, ctx.now, "STOP keyword")
     log.info(
         "opt-out from %s (%s); %d queued message(s) cancelled",
         mask_phone(contact.phone),

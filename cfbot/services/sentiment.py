@@ -461,9 +461,7 @@ def _match(lex: _Lexicon, folded: str, tok: _Tokens, qkind: str | None) -> list[
                 n = int(n_txt) if n_txt.isdigit() else lex.numbers.get(n_txt, 1)
                 unit = m.group().split()[-1] if " " in m.group() else m.group()
                 is_hours = lex.hour_units is not None and bool(lex.hour_units.search(unit))
-                if is_hours:
-                    base = -2.6
-                elif n >= 60:
+                if is_hours or n >= 60:
                     base = -2.6
                 elif n >= 30:
                     base = -2.0

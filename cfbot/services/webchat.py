@@ -15,6 +15,7 @@ from cfbot.services.conversation import (
     lock_contact,
     open_conversation,
     start_conversation,
+    store_outbound,
 )
 
 
@@ -45,29 +46,28 @@ def start_chat(
         conversation, outs = start_conversation(
             rt, session, contact, flow, channel="webchat", lang=lang, now=now, deliver="collect"
         )
+        # shown at once on the page, like a reply to the visitor's click
         for out in outs:
-            session.add(
-                Message(
-                    contact_id=contact.id,
-                    conversation_id=conversation.id,
-                    direction="out",
-                    channel="webchat",
-                    address=webchat_id,
-                    body=out.text,
-                    kind=out.kind,
-                    status="delivered",
-                    created_at=now,
-                    sent_at=now,
-                )
+            store_outbound(
+                session, contact, "webchat", webchat_id, out, conversation, None, now, True
             )
 
 
-def transcript(rt: Runtime, webchat_id: str, after_id: int = 0, limit: int = 200) -> list[ChatLine]:
-    """Messages of this browser session in order (after ``after_id``, for polling)."""
+@dataclass(frozen=True)
+class ChatView:
+    """What the chat page shows: the lines after ``after_id`` and whether a survey is open."""
+
+    lines: list[ChatLine]
+    open: bool
+
+
+def chat_view(rt: Runtime, webchat_id: str, after_id: int = 0, limit: int = 200) -> ChatView:
+    """This browser session's messages in order (after ``after_id``, for polling) and
+    whether its survey is still open, read in one transaction."""
     with unit_of_work(rt.engine, immediate=False) as session:
         contact = session.exec(select(Contact).where(Contact.webchat_id == webchat_id)).first()
         if contact is None:
-            return []
+            return ChatView([], False)
         rows = session.exec(
             select(Message)
             .where(
@@ -78,19 +78,11 @@ def transcript(rt: Runtime, webchat_id: str, after_id: int = 0, limit: int = 200
             .order_by(col(Message.id))
             .limit(limit)
         ).all()
-        lines = []
-        for row in rows:
-            if row.direction == "out" and row.status == "queued":
-                # reminders wait for the dispatcher to mark them delivered
-                continue
-            lines.append(
-                ChatLine(row.id or 0, "bot" if row.direction == "out" else "you", row.body)
-            )
-        return lines
-
-
-def has_open_survey(rt: Runtime, webchat_id: str) -> bool:
-    """Whether this browser session has a survey in progress."""
-    with unit_of_work(rt.engine, immediate=False) as session:
-        contact = session.exec(select(Contact).where(Contact.webchat_id == webchat_id)).first()
-        return contact is not None and open_conversation(session, contact.id) is not None  # type: ignore[arg-type]
+        lines = [
+            ChatLine(row.id or 0, "bot" if row.direction == "out" else "you", row.body)
+            for row in rows
+            # reminders wait for the dispatcher to mark them delivered
+            if not (row.direction == "out" and row.status == "queued")
+        ]
+        is_open = open_conversation(session, contact.id) is not None  # type: ignore[arg-type]
+        return ChatView(lines, is_open)

@@ -56,15 +56,13 @@ def page() -> str:
     rt = get_runtime()
     webchat_id = _webchat_id()
     lang = _lang()
-    lines = chat_service.transcript(rt, webchat_id)
-    open_survey = chat_service.has_open_survey(rt, webchat_id)
-    flows = [f for f in rt.flows.all()]
+    view = chat_service.chat_view(rt, webchat_id)
     return render_template(
         "chat.html",
         lang=lang,
-        lines=lines,
-        open_survey=open_survey,
-        flows=flows,
+        lines=view.lines,
+        open_survey=view.open,
+        flows=list(rt.flows.all()),
         languages=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
         csrf=csrf_token(),
         max_len=MAX_CHAT_TEXT,
@@ -110,25 +108,17 @@ def send() -> Response | tuple[Response, int]:
     handle_inbound(rt, msg)
     if _wants_json():
         after = request.args.get("after", type=int) or 0
-        return jsonify(
-            messages=_lines_json(after),
-            open=chat_service.has_open_survey(rt, _webchat_id()),
-        )
+        return _view_json(after)
     return redirect(url_for("webchat.page") + "#latest")
 
 
 @bp.get("/messages")
 def messages() -> Response:
     after = request.args.get("after", type=int) or 0
-    return jsonify(
-        messages=_lines_json(after),
-        open=chat_service.has_open_survey(get_runtime(), _webchat_id()),
-    )
+    return _view_json(after)
 
 
-def _lines_json(after: int) -> list[dict[str, object]]:
-    rt = get_runtime()
-    return [
-        {"id": line.id, "from": line.sender, "text": line.text}
-        for line in chat_service.transcript(rt, _webchat_id(), after)
-    ]
+def _view_json(after: int) -> Response:
+    view = chat_service.chat_view(get_runtime(), _webchat_id(), after)
+    lines = [{"id": line.id, "from": line.sender, "text": line.text} for line in view.lines]
+    return jsonify(messages=lines, open=view.open)
