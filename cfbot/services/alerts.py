@@ -165,13 +165,16 @@ def log_event(
     session.add(AlertEvent(alert_id=alert_id, action=action, actor=actor[:200], note=note, at=now))
 
 
-def _queue_alert_mail(session: Session, alert: Alert, now: datetime, due: datetime) -> None:
+def _queue_alert_mail(
+    session: Session, alert: Alert, now: datetime, due: datetime, purpose: str = "alert"
+) -> None:
+    """Queue the alert's (or escalation) email; it is rendered when the mail job sends it."""
     assert alert.id is not None
     session.add(
         MailOut(
-            purpose="alert",
+            purpose=purpose,
             alert_id=alert.id,
-            dedupe_key=f"alert:{alert.id}",
+            dedupe_key=f"{purpose}:{alert.id}",
             created_at=now,
             due_at=due,
             next_attempt_at=due,
@@ -508,11 +511,11 @@ def answers_for(session: Session, alert: Alert) -> list[AnswerLine]:
     return lines
 
 
-def crisis_messages(session: Session, alert: Alert) -> list[Message]:
-    """The client's messages that triggered a crisis alert, oldest first."""
-    ids = [i for i in (alert.details or {}).get("message_ids", []) if isinstance(i, int)]
-    if alert.message_id is not None and alert.message_id not in ids:
-        ids.insert(0, alert.message_id)
+def _detail_ids(alert: Alert, key: str) -> list[int]:
+    return [i for i in (alert.details or {}).get(key, []) if isinstance(i, int)]
+
+
+def _messages(session: Session, ids: list[int]) -> list[Message]:
     if not ids:
         return []
     return list(
@@ -520,6 +523,14 @@ def crisis_messages(session: Session, alert: Alert) -> list[Message]:
             select(Message).where(col(Message.id).in_(ids)).order_by(col(Message.id))
         ).all()
     )
+
+
+def crisis_messages(session: Session, alert: Alert) -> list[Message]:
+    """The client's messages that triggered a crisis alert, oldest first."""
+    ids = _detail_ids(alert, "message_ids")
+    if alert.message_id is not None and alert.message_id not in ids:
+        ids.insert(0, alert.message_id)
+    return _messages(session, ids)
 
 
 def _local(routing: Routing, moment: datetime | None) -> str:
@@ -615,6 +626,15 @@ def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str)
 
     answer_lines = answers_for(session, alert)
     messages = crisis_messages(session, alert) if alert.kind == CRISIS else []
+    crisis_note = _t(
+        "The client was sent 911 and 988 information and local resources at once, "
+        "and the survey was paused for this client."
+    )
+    link_note = _t(
+        "The link works for {days} days. The client's phone number is masked here; "
+        "the dashboard shows it on request.",
+        days=f"{rt.settings.alert_link_days:g}",
+    )
 
     # ---- plain text
     out: list[str] = [headline, ""]
@@ -624,13 +644,7 @@ def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str)
         out += ["", _t("What the client wrote"), "-" * 21]
         for m in messages:
             out.append(f"[{_local(routing, m.created_at)}] {m.body}")
-        out += [
-            "",
-            _t(
-                "The client was sent 911 and 988 information and local resources at once, "
-                "and the survey was paused for this client."
-            ),
-        ]
+        out += ["", crisis_note]
     if answer_lines:
         out += ["", _t("The client's answers"), "-" * 20]
         for line in answer_lines:
@@ -645,11 +659,7 @@ def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str)
         "",
         _t("Open this alert to acknowledge it:"),
         link,
-        _t(
-            "The link works for {days} days. The client's phone number is masked here; "
-            "the dashboard shows it on request.",
-            days=f"{rt.settings.alert_link_days:g}",
-        ),
+        link_note,
         "",
         "-- ",
         _t(
@@ -686,16 +696,7 @@ def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str)
                 f'<blockquote style="border-left:4px solid {color};margin:0 0 8px;padding:4px 12px">'
                 f"<small>{e(_local(routing, m.created_at))}</small><br>{e(m.body)}</blockquote>"
             )
-        parts.append(
-            "<p>"
-            + e(
-                _t(
-                    "The client was sent 911 and 988 information and local resources at once, "
-                    "and the survey was paused for this client."
-                )
-            )
-            + "</p>"
-        )
+        parts.append(f"<p>{e(crisis_note)}</p>")
     if answer_lines:
         title = e(_t("The client's answers"))
         parts.append(f'<h2 style="font-size:1.1rem">{title}</h2><dl>')
@@ -713,15 +714,7 @@ def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str)
         parts.append("</dl>")
     parts += [
         f'<p><a href="{e(link)}" style="font-weight:600">{e(_t("Open alert #{id} in the dashboard", id=alert.id))}</a></p>',
-        "<p><small>"
-        + e(
-            _t(
-                "The link works for {days} days. The client's phone number is masked here; "
-                "the dashboard shows it on request.",
-                days=f"{rt.settings.alert_link_days:g}",
-            )
-        )
-        + "</small></p></body></html>",
+        f"<p><small>{e(link_note)}</small></p></body></html>",
     ]
     return RenderedMail(subject=subject, text=text, html="".join(parts))
 
@@ -944,16 +937,7 @@ def escalate_due(rt: Runtime, now: datetime | None = None) -> int:
                 with session.begin_nested():
                     alert.escalated_at = now
                     session.add(alert)
-                    session.add(
-                        MailOut(
-                            purpose="escalation",
-                            alert_id=alert.id,
-                            dedupe_key=f"escalation:{alert.id}",
-                            created_at=now,
-                            due_at=now,
-                            next_attempt_at=now,
-                        )
-                    )
+                    _queue_alert_mail(session, alert, now, now, purpose="escalation")
                     log_event(session, alert.id, "escalated", now)
                     session.flush()
             except IntegrityError:
@@ -1315,16 +1299,7 @@ def alert_detail(
         return None
     routing = get_routing(rt)
     who, channel, lang = _contact_line(session, alert)
-    followup_ids = [i for i in (alert.details or {}).get("followup_ids", []) if isinstance(i, int)]
-    followups = (
-        list(
-            session.exec(
-                select(Message).where(col(Message.id).in_(followup_ids)).order_by(col(Message.id))
-            ).all()
-        )
-        if followup_ids
-        else []
-    )
+    followups = _messages(session, _detail_ids(alert, "followup_ids"))
     events = list(
         session.exec(
             select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(col(AlertEvent.id))

@@ -25,6 +25,7 @@ texting is in English, and in Spanish when the text is AYUDA. The replies say so
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -65,12 +66,10 @@ def builtin_followup_reply(lang: str) -> str:
     )
 
 
-def _pick(texts: dict[str, str] | object, lang: str) -> str | None:
-    if not isinstance(texts, dict) and not hasattr(texts, "get"):
-        return None
+def _pick(texts: Mapping[str, str], lang: str) -> str | None:
     base = lang.split("-")[0]
     for key in (lang, base):
-        value = texts.get(key)  # type: ignore[union-attr]
+        value = texts.get(key)
         if value:
             return str(value)
     return None
@@ -79,9 +78,9 @@ def _pick(texts: dict[str, str] | object, lang: str) -> str | None:
 def crisis_reply(routing: Routing, lang: str) -> str:
     """The crisis reply in ``lang``, local resources filled in. An admin's ``crisis_reply``
     in routing.yaml wins; otherwise our translated text (English for unknown languages)."""
-    local = _pick(dict(routing.crisis_resources), lang) or routing.crisis_resources.get("en", "")
+    local = _pick(routing.crisis_resources, lang) or routing.crisis_resources.get("en", "")
     local_text = (local.strip() + " ") if local else ""
-    custom = _pick(dict(routing.crisis_reply), lang)
+    custom = _pick(routing.crisis_reply, lang)
     if custom is None and lang.split("-")[0] not in SUPPORTED_LANGUAGES:
         # a language we have no text for: the admin's English text, else ours
         custom = routing.crisis_reply.get("en") or None

@@ -93,6 +93,13 @@ class Site:
     on_call: tuple[str, ...] = ()
     escalation: tuple[str, ...] = ()
 
+    def addresses(self) -> set[str]:
+        """Everyone listed for this site: staff, program lists, on call and escalation."""
+        found = set(self.staff) | set(self.on_call) | set(self.escalation)
+        for group in self.programs.values():
+            found |= set(group)
+        return found
+
 
 def _dedupe(*groups: tuple[str, ...] | list[str]) -> list[str]:
     seen: dict[str, None] = {}
@@ -173,9 +180,7 @@ class Routing:
         """Every address named anywhere in the file (lower-case)."""
         addresses = set(self.default) | set(self.on_call) | set(self.escalation)
         for site in self.sites.values():
-            addresses |= set(site.staff) | set(site.on_call) | set(site.escalation)
-            for group in site.programs.values():
-                addresses |= set(group)
+            addresses |= site.addresses()
         return {a.lower() for a in addresses}
 
     def staff_scope(self, email: str) -> frozenset[str] | None:
@@ -187,14 +192,11 @@ class Routing:
         address = email.strip().lower()
         if address in {a.lower() for a in (*self.default, *self.on_call, *self.escalation)}:
             return None
-        sites = set()
-        for site in self.sites.values():
-            members = set(site.staff) | set(site.on_call) | set(site.escalation)
-            for group in site.programs.values():
-                members |= set(group)
-            if address in {m.lower() for m in members}:
-                sites.add(site.key)
-        return frozenset(sites)
+        return frozenset(
+            site.key
+            for site in self.sites.values()
+            if address in {m.lower() for m in site.addresses()}
+        )
 
     def is_staff(self, email: str) -> bool:
         """True when ``email`` is listed anywhere in the routing file."""

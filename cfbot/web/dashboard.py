@@ -32,7 +32,7 @@ from cfbot.i18n import translate
 from cfbot.models import Alert, utcnow
 from cfbot.services import alerts as alert_service
 from cfbot.services import outbox as outbox_service
-from cfbot.services.routing import get_routing
+from cfbot.services.routing import Routing, get_routing
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -192,6 +192,26 @@ def logout() -> Response:
 # --------------------------------------------------------------------------- pages
 
 
+def _visible_sites(routing: Routing, scope: frozenset[str] | None) -> list[str]:
+    """The site keys offered in a page's site filter: the staff member's own, or all."""
+    return sorted(routing.sites) if scope is None else sorted(scope)
+
+
+def _render_listing(
+    template: str, email: str, routing: Routing, sites: list[str], **context: object
+) -> str:
+    """A list page with its site filter and table (macros in ``dashboard/_listing.html``)."""
+    return render_template(
+        template,
+        sites=sites,
+        routing=routing,
+        staff=email,
+        csrf=csrf_token(),
+        tz=routing.tz,
+        **context,
+    )
+
+
 @bp.get("")
 @bp.get("/")
 def alert_list() -> Response | str:
@@ -208,20 +228,16 @@ def alert_list() -> Response | str:
         db, status=None if status == "all" else status, site=site, scope=scope
     )
     routing = get_routing(get_runtime())
-    sites = sorted(routing.sites) if scope is None else sorted(scope)
     delayed = alert_service.delayed_alert_ids(db, [a.id for a in rows if a.id is not None])
-    return render_template(
+    return _render_listing(
         "dashboard/list.html",
+        email,
+        routing,
+        _visible_sites(routing, scope),
         alerts=rows,
         status=status,
         site=site,
-        sites=sites,
-        site_names={k: routing.site_name(k) for k in sites},
-        routing=routing,
         delayed=delayed,
-        staff=email,
-        csrf=csrf_token(),
-        tz=routing.tz,
     )
 
 
@@ -302,7 +318,7 @@ def _delivery_page(email: str, error: str | None = None, status: int = 200) -> t
         show = "open"
     scope = _scope(email)
     routing = get_routing(get_runtime())
-    sites = sorted(routing.sites) if scope is None else sorted(scope)
+    sites = _visible_sites(routing, scope)
     site = request.values.get("site") or None
     if site not in sites:
         site = None
@@ -311,18 +327,15 @@ def _delivery_page(email: str, error: str | None = None, status: int = 200) -> t
         {site} if site is not None else scope,
         include_dismissed=show == "all",
     )
-    return render_template(
+    return _render_listing(
         "dashboard/delivery.html",
+        email,
+        routing,
+        sites,
         problems=rows,
         show=show,
         site=site,
-        sites=sites,
-        site_names={k: routing.site_name(k) for k in sites},
-        routing=routing,
         error=error,
-        staff=email,
-        csrf=csrf_token(),
-        tz=routing.tz,
     ), status
 
 
