@@ -15,22 +15,11 @@ Examples::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from cfbot.config import ConfigError, Settings
-
-
-def _runtime() -> Any:
-    from cfbot.logging_setup import configure_logging
-    from cfbot.runtime import build_runtime
-
-    configure_logging()
-    try:
-        return build_runtime(Settings.from_env())
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+from cfbot.commands import cli_runtime
+from cfbot.config import Settings
 
 
 @click.group()
@@ -50,7 +39,7 @@ def list_command(status: str, site: str | None, limit: int) -> None:
 
     from cfbot.services import alerts as service
 
-    rt = _runtime()
+    rt = cli_runtime()
     with Session(rt.engine) as session:
         rows = service.list_alerts(
             session, status=None if status == "all" else status, site=site, limit=limit
@@ -100,7 +89,7 @@ def test_email(to: str) -> None:
     from cfbot.config import mask_url
     from cfbot.services.mailer import MailError, build_message, get_mailer
 
-    rt = _runtime()
+    rt = cli_runtime()
     mailer = get_mailer(rt)
     message = build_message(
         sender=rt.settings.mail_from,
@@ -125,7 +114,7 @@ def send_command() -> None:
     """Send due emails from the mail outbox once."""
     from cfbot.services.alerts import send_pending_mail
 
-    click.echo(f"sent {send_pending_mail(_runtime())} email(s)")
+    click.echo(f"sent {send_pending_mail(cli_runtime())} email(s)")
 
 
 @alerts.command("escalate")
@@ -133,7 +122,7 @@ def escalate_command() -> None:
     """Queue escalation emails for alerts past their deadline."""
     from cfbot.services.alerts import escalate_due
 
-    click.echo(f"escalated {escalate_due(_runtime())} alert(s)")
+    click.echo(f"escalated {escalate_due(cli_runtime())} alert(s)")
 
 
 @alerts.command("digest")
@@ -141,7 +130,7 @@ def digest_command() -> None:
     """Queue daily digests that are due."""
     from cfbot.services.alerts import send_digests
 
-    click.echo(f"queued {send_digests(_runtime())} digest(s)")
+    click.echo(f"queued {send_digests(cli_runtime())} digest(s)")
 
 
 @alerts.command("retry-failed")
@@ -149,7 +138,7 @@ def retry_failed_command() -> None:
     """Put emails that failed permanently back in the queue."""
     from cfbot.services.alerts import retry_failed_mail
 
-    click.echo(f"re-queued {retry_failed_mail(_runtime())} email(s)")
+    click.echo(f"re-queued {retry_failed_mail(cli_runtime())} email(s)")
 
 
 @alerts.command("login-link")
@@ -159,7 +148,7 @@ def login_link_command(email: str) -> None:
     from cfbot.services.alerts import login_link
     from cfbot.services.routing import get_routing
 
-    rt = _runtime()
+    rt = cli_runtime()
     if not get_routing(rt).is_staff(email):
         raise click.ClickException(f"{email} is not listed in routing.yaml")
     click.echo(login_link(rt, email))

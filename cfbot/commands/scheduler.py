@@ -13,18 +13,7 @@ import time
 
 import click
 
-from cfbot.config import ConfigError, Settings
-
-
-def _runtime():  # type: ignore[no-untyped-def]
-    from cfbot.logging_setup import configure_logging
-    from cfbot.runtime import build_runtime
-
-    configure_logging()
-    try:
-        return build_runtime(Settings.from_env())
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+from cfbot.commands import cli_runtime
 
 
 @click.group(invoke_without_command=True)
@@ -45,7 +34,7 @@ def scheduler(ctx: click.Context, once: bool, only: str | None, force: bool) -> 
         except KeyError as exc:
             known = ", ".join(j.id for j in jobs.JOBS)
             raise click.ClickException(f"no job {only!r} (known: {known})") from exc
-    rt = _runtime()
+    rt = cli_runtime()
     if once:
         leader = None if force else Leader(rt.engine)
         if leader is not None and not leader.check():
@@ -78,7 +67,7 @@ def dispatch(forever: bool, budget: float) -> None:
     """Dispatch the outbox (an extra dispatcher beside the clock; safe to run several)."""
     from cfbot.services.outbox import dispatch_outbox
 
-    rt = _runtime()
+    rt = cli_runtime()
     log = logging.getLogger("cfbot.dispatch")
     while True:
         report = dispatch_outbox(rt, budget_seconds=budget)

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cfbot.config import ConfigError, Settings
-
-
-def _runtime():  # type: ignore[no-untyped-def]
-    from cfbot.runtime import build_runtime
-
-    try:
-        return build_runtime(Settings.from_env())
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+from cfbot.commands import cli_runtime
 
 
 @click.group()
@@ -41,7 +32,7 @@ def create(name: str, expires_in: str) -> None:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--expires-in") from exc
     try:
-        new = create_token(_runtime(), name, lifetime)
+        new = create_token(cli_runtime(log=False), name, lifetime)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     until = new.expires_at.strftime("%Y-%m-%d %H:%M UTC") if new.expires_at else "never"
@@ -59,7 +50,7 @@ def list_() -> None:
     def fmt(value: object) -> str:
         return value.strftime("%Y-%m-%d %H:%M") if value else "-"  # type: ignore[attr-defined]
 
-    for t in list_tokens(_runtime()):
+    for t in list_tokens(cli_runtime(log=False)):
         state = "revoked" if t.revoked_at else "active"
         click.echo(
             f"{t.id}\t{t.name}\t{t.prefix}…\t{state}\tcreated {fmt(t.created_at)}\t"
@@ -73,6 +64,6 @@ def revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID (see ``cfbot tokens list``)."""
     from cfbot.services.tokens import revoke_token
 
-    if not revoke_token(_runtime(), token_id):
+    if not revoke_token(cli_runtime(log=False), token_id):
         raise click.ClickException(f"no token {token_id}")
     click.echo(f"token {token_id} revoked")

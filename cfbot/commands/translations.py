@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,17 +67,13 @@ def extract() -> None:
 def update() -> None:
     """Merge new strings into every locale's messages.po (keeps translations)."""
     from babel.messages.catalog import Catalog
-    from babel.messages.pofile import read_po, write_po
+    from babel.messages.pofile import write_po
 
     template = extract_catalog()
     for lang in SUPPORTED_LANGUAGES:
-        po = locales_dir() / lang / "LC_MESSAGES" / "messages.po"
+        po = po_path(lang)
         po.parent.mkdir(parents=True, exist_ok=True)
-        if po.exists():
-            with po.open("rb") as fh:
-                catalog = read_po(fh, locale=None)
-        else:
-            catalog = Catalog(project="cfbot", charset="utf-8")
+        catalog = read_catalog(lang) or Catalog(project="cfbot", charset="utf-8")
         # no fuzzy guesses: a near-miss translation shown to clients is worse than none
         catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)  # type: ignore[arg-type]
         catalog.obsolete.clear()
@@ -88,34 +85,32 @@ def update() -> None:
         click.echo(f"{lang}: {len(catalog)} messages, {len(missing)} untranslated")
 
 
-def missing_translations() -> dict[str, list[str]]:
-    """Per locale, the msgids that have no (or only a fuzzy) translation."""
+def po_path(lang: str) -> Path:
+    """Where ``lang``'s catalog lives."""
+    return locales_dir() / lang / "LC_MESSAGES" / "messages.po"
+
+
+def read_catalog(lang: str) -> Any:
+    """``lang``'s catalog, or None when it has none yet."""
     from babel.messages.pofile import read_po
 
-    result: dict[str, list[str]] = {}
-    for lang in SUPPORTED_LANGUAGES:
-        po = locales_dir() / lang / "LC_MESSAGES" / "messages.po"
-        if not po.exists():
-            result[lang] = ["<no catalog>"]
-            continue
-        with po.open("rb") as fh:
-            catalog = read_po(fh, locale=None)
-        result[lang] = [str(m.id) for m in catalog if m.id and (not m.string or m.fuzzy)]
-    return result
+    po = po_path(lang)
+    if not po.exists():
+        return None
+    with po.open("rb") as fh:
+        return read_po(fh, locale=None)
 
 
 @translations.command("compile")
 def compile_() -> None:
     """Compile every messages.po into messages.mo (release step)."""
     from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
 
     for lang in SUPPORTED_LANGUAGES:
-        po = locales_dir() / lang / "LC_MESSAGES" / "messages.po"
-        if not po.exists():
+        catalog = read_catalog(lang)
+        if catalog is None:
             continue
-        with po.open("rb") as fh:
-            catalog = read_po(fh, locale=None)
+        po = po_path(lang)
         with po.with_suffix(".mo").open("wb") as fh:
             write_mo(fh, catalog)
         click.echo(f"compiled {po.with_suffix('.mo')}")
@@ -124,21 +119,19 @@ def compile_() -> None:
 
 @translations.command("check")
 def check() -> None:
-    """Exit 1 when a locale lacks a translation of a string in the source."""
-    template = extract_catalog()
-    wanted = {str(m.id) for m in template if m.id}  # type: ignore[attr-defined]
-    missing = missing_translations()
+    """Exit 1 when a locale lacks a translation of a string in the source (English is
+    the source language, so only the other locales are checked)."""
+    wanted = {str(m.id) for m in extract_catalog() if m.id}  # type: ignore[attr-defined]
     failed = False
-    for lang, ids in missing.items():
-        from babel.messages.pofile import read_po
-
-        po = locales_dir() / lang / "LC_MESSAGES" / "messages.po"
-        have: set[str] = set()
-        if po.exists() and lang != "en":
-            with po.open("rb") as fh:
-                have = {str(m.id) for m in read_po(fh, locale=None) if m.id}
-        absent = sorted(wanted - have) if lang != "en" else []
-        problems = sorted(set(ids) | set(absent)) if lang != "en" else []
+    for lang in SUPPORTED_LANGUAGES:
+        if lang == "en":
+            continue
+        catalog = read_catalog(lang)
+        if catalog is None:
+            problems = ["<no catalog>", *sorted(wanted)]
+        else:
+            translated = {str(m.id) for m in catalog if m.id and m.string and not m.fuzzy}
+            problems = sorted(wanted - translated)
         if problems:
             failed = True
             click.echo(f"{lang}: {len(problems)} missing")

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cfbot.config import ConfigError, Settings
+from cfbot.commands import cli_runtime
 
 
 @click.group()
@@ -46,7 +46,6 @@ def import_(
     batches, each batch all-or-nothing. Re-running the same file stores only what is
     missing (rows without external_id are identified by phone, time, site and flow).
     """
-    from cfbot.runtime import build_runtime
     from cfbot.services.timing import zone_or_none
     from cfbot.services.visits import CsvFileError, import_csv
 
@@ -54,17 +53,15 @@ def import_(
         raise click.BadParameter(
             f"unknown time zone {assume_timezone!r}", param_hint="--assume-timezone"
         )
-    try:
-        rt = build_runtime(Settings.from_env())
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    rt = cli_runtime(log=False)
     size = os.path.getsize(path)
     with open(path, "rb") as handle:
         sample = handle.read(65536)
         handle.seek(0)
-        estimate = max(
-            1, int(size / max(1, sample.count(b"\n") and len(sample) / sample.count(b"\n")))
-        )
+        # rows, from the average line length of the first 64 KiB
+        newlines = sample.count(b"\n")
+        line_length = max(1, len(sample) / newlines) if newlines else 1
+        estimate = max(1, int(size / line_length))
         with click.progressbar(length=estimate, label="importing", file=sys.stderr) as bar:
             try:
                 report = import_csv(
