@@ -126,3 +126,19 @@ def test_webchat_contact_is_separate_from_sms(rt):
     send(rt, "FEEDBACK", phone="webchat-abc", channel="webchat")
     (contact,) = rows(rt, Contact)
     assert contact.webchat_id == "webchat-abc" and contact.phone is None
+
+
+def test_any_text_from_a_number_marks_it_reachable_again_even_a_crisis_text(rt):
+    send(rt, "FEEDBACK")
+    with Session(rt.engine) as s:
+        contact = s.exec(select(Contact)).one()
+        contact.unreachable, contact.unreachable_reason, contact.delivery_failures = (
+            True,
+            "30003",
+            3,
+        )
+        s.add(contact)
+        s.commit()
+    send(rt, "I want to kill myself")  # handled by the crisis handler, before keywords
+    (contact,) = rows(rt, Contact)
+    assert not contact.unreachable and contact.delivery_failures == 0
