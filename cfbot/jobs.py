@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cfbot.models import utcnow
 from cfbot.runtime import Runtime
 from cfbot.services.leader import Leader
 
@@ -120,7 +119,7 @@ def job_by_id(job_id: str) -> Job:
 
 def run_job(rt: Runtime, job: Job, leader: Leader | None, now: datetime | None = None) -> Any:
     """Run one job if this process leads (or ``leader`` is None); errors are logged."""
-    now = now or utcnow()
+    now = now or rt.now()
     if leader is not None and not leader.check(now):
         log.debug("not the leader; %s skipped", job.id)
         return None
@@ -155,7 +154,7 @@ def run_scheduler(rt: Runtime, stop: threading.Event | None = None) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
-    leader = Leader(rt.engine)
+    leader = Leader(rt.engine, clock=rt.clock)
     scheduler: Any = BackgroundScheduler(timezone=UTC) if stop else BlockingScheduler(timezone=UTC)
     start = datetime.now(UTC)
     for i, job in enumerate(JOBS):

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from cfbot import db
+from cfbot.clock import Clock, SystemClock
 from cfbot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,11 @@ class Runtime:
     flows: Any  # cfbot.flows.definition.FlowRegistry
     channels: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    clock: Clock = field(default_factory=SystemClock)
+
+    def now(self) -> datetime:
+        """Current UTC time from this runtime's clock (frozen in tests)."""
+        return self.clock.now()
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -1,5 +1,5 @@
 """Shared fixtures: ``db_url`` (SQLite always, PostgreSQL when CFBOT_TEST_DATABASE_URL is set),
-``settings``, ``app``, ``client``, ``runner``, ``rt`` (the app's Runtime)."""
+``settings``, ``clock``, ``app``, ``client``, ``runner``, ``rt`` (the app's Runtime)."""
 
 from __future__ import annotations
 
@@ -110,10 +110,19 @@ def settings(db_url: str, tmp_path: Path, settings_overrides: dict[str, object])
 
 
 @pytest.fixture
-def app(settings):  # type: ignore[no-untyped-def]
+def clock():  # type: ignore[no-untyped-def]
+    """The app's clock; a test module overrides it with a ``FrozenClock`` to fix "now"."""
+    from cfbot.clock import SystemClock
+
+    return SystemClock()
+
+
+@pytest.fixture
+def app(settings, clock):  # type: ignore[no-untyped-def]
     from cfbot import create_app
 
     application = create_app(settings)
+    application.extensions["cfbot"].clock = clock
     with application.app_context():
         yield application
 

@@ -36,7 +36,7 @@ def scheduler(ctx: click.Context, once: bool, only: str | None, force: bool) -> 
             raise click.ClickException(f"no job {only!r} (known: {known})") from exc
     rt = cli_runtime()
     if once:
-        leader = None if force else Leader(rt.engine)
+        leader = None if force else Leader(rt.engine, clock=rt.clock)
         if leader is not None and not leader.check():
             click.echo("another scheduler is the leader; nothing run (use --force to run anyway)")
             return

@@ -45,7 +45,6 @@ from cfbot.models import (
     Conversation,
     MailOut,
     Message,
-    utcnow,
 )
 from cfbot.runtime import Runtime
 from cfbot.services.mailer import MailError, build_message, get_mailer
@@ -588,7 +587,7 @@ def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str)
             site=site_name,
         )
     if purpose == "escalation":
-        waited = _duration_text((alert.escalated_at or utcnow()) - alert.created_at)
+        waited = _duration_text((alert.escalated_at or rt.now()) - alert.created_at)
         headline = _t("Not acknowledged after {waited}. ", waited=waited) + headline
         subject = _t(
             "ESCALATION: alert #{id} not acknowledged after {waited} - {site}",
@@ -761,7 +760,7 @@ def send_pending_mail(rt: Runtime, now: datetime | None = None, limit: int = 50)
     Rows are claimed in one short transaction and sent outside it, so a slow SMTP
     server never holds a database lock. Returns how many emails were sent.
     """
-    now = now or utcnow()
+    now = now or rt.now()
     routing = get_routing(rt)
     claimed: list[_Claimed] = []
     with unit_of_work(rt.engine) as session:
@@ -873,7 +872,7 @@ def _failed(row: MailOut, now: datetime, error: str, retryable: bool = True) -> 
 
 def retry_failed_mail(rt: Runtime, now: datetime | None = None) -> int:
     """Put permanently failed emails back in the queue (after an admin fixed the cause)."""
-    now = now or utcnow()
+    now = now or rt.now()
     with unit_of_work(rt.engine) as session:
         rows = session.exec(select(MailOut).where(MailOut.status == "failed")).all()
         for row in rows:
@@ -918,7 +917,7 @@ def queue_mail(
 
 def escalate_due(rt: Runtime, now: datetime | None = None) -> int:
     """Queue one escalation email for each open alert past its deadline. Returns the count."""
-    now = now or utcnow()
+    now = now or rt.now()
     count = 0
     with unit_of_work(rt.engine) as session:
         due = session.exec(
@@ -957,7 +956,7 @@ NO_SITE = "_none"
 def send_digests(rt: Runtime, now: datetime | None = None) -> int:
     """Once a day per site (after ``CFBOT_ALERT_DIGEST_HOUR`` local time), queue a digest of
     yesterday's alerts and the cases still open. Idempotent: the date sent is remembered."""
-    now = now or utcnow()
+    now = now or rt.now()
     routing = get_routing(rt)
     tz = routing.tz
     local = now.astimezone(tz)
@@ -1116,7 +1115,7 @@ def acknowledge_alert(
     rt: Runtime, alert_id: int, actor: str, now: datetime | None = None, note: str = ""
 ) -> Alert:
     """Mark an alert acknowledged (stops its escalation). Acknowledging twice is a no-op."""
-    now = now or utcnow()
+    now = now or rt.now()
     with unit_of_work(rt.engine) as session:
         alert = session.get(Alert, alert_id)
         if alert is None:
@@ -1135,7 +1134,7 @@ def resolve_alert(
     rt: Runtime, alert_id: int, actor: str, note: str, now: datetime | None = None
 ) -> Alert:
     """Close an alert with a resolution note (acknowledging it too if needed)."""
-    now = now or utcnow()
+    now = now or rt.now()
     note = note.strip()
     if not note:
         raise AlertActionError("a resolution note is required")
@@ -1160,7 +1159,7 @@ def resolve_alert(
 
 def reveal_phone(rt: Runtime, alert_id: int, actor: str, now: datetime | None = None) -> str | None:
     """The client's full phone number for a staff member; the reveal is logged."""
-    now = now or utcnow()
+    now = now or rt.now()
     with unit_of_work(rt.engine) as session:
         alert = session.get(Alert, alert_id)
         if alert is None or alert.contact_id is None:
@@ -1173,9 +1172,8 @@ def reveal_phone(rt: Runtime, alert_id: int, actor: str, now: datetime | None = 
         return contact.phone
 
 
-def mail_state(session: Session, alert_id: int, now: datetime | None = None) -> dict[str, Any]:
+def mail_state(session: Session, alert_id: int, now: datetime) -> dict[str, Any]:
     """Email status of an alert for the dashboard: sent, held, delayed (since when, why)."""
-    now = now or utcnow()
     rows = session.exec(
         select(MailOut).where(MailOut.alert_id == alert_id).order_by(col(MailOut.id))
     ).all()
@@ -1229,7 +1227,7 @@ def request_login(rt: Runtime, email: str, now: datetime | None = None) -> str |
     Returns the link (shown on the page in demo mode only), or None when the address is
     not staff. At most one login email per address per five minutes.
     """
-    now = now or utcnow()
+    now = now or rt.now()
     address = email.strip().lower()
     if not address or not get_routing(rt).is_staff(address):
         log.info("dashboard login requested for an address not in routing.yaml")

@@ -31,7 +31,7 @@ from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
 from cfbot.flows.segments import sms_info
 from cfbot.i18n import translate
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Answer, Contact, Conversation, FlowVersion, Message, utcnow
+from cfbot.models import Answer, Contact, Conversation, FlowVersion, Message
 from cfbot.runtime import Runtime
 from cfbot.services.sentiment import score, scorer
 
@@ -138,7 +138,7 @@ def flow_for_conversation(session: Session, conversation: Conversation) -> Flow:
     return _flow_from_text(version.content_hash, version.yaml_text, version.path)
 
 
-def ensure_flow_version(session: Session, flow: Flow, now: datetime | None = None) -> FlowVersion:
+def ensure_flow_version(session: Session, flow: Flow, now: datetime) -> FlowVersion:
     """The stored version row for ``flow``'s exact text, created on first use."""
     stmt = select(FlowVersion).where(
         FlowVersion.flow_id == flow.id, FlowVersion.content_hash == flow.content_hash
@@ -151,7 +151,7 @@ def ensure_flow_version(session: Session, flow: Flow, now: datetime | None = Non
         content_hash=flow.content_hash,
         yaml_text=flow.source_text,
         path=str(flow.path),
-        first_seen_at=now or utcnow(),
+        first_seen_at=now,
     )
     try:
         with session.begin_nested():
@@ -216,7 +216,7 @@ def open_conversation(session: Session, contact_id: int) -> Conversation | None:
 def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) -> InboundResult:
     """Store, then process, one inbound message exactly once. Returns the replies to send
     back in the response (the same replies again for a retried delivery)."""
-    now = now or utcnow()
+    now = now or rt.now()
     stored: tuple[int, int, bool] | None = None
     for _attempt in range(3):
         try:
@@ -590,7 +590,7 @@ def run_due_timers(rt: Runtime, now: datetime | None = None, limit: int = 500) -
 
     Each conversation is its own unit of work; safe to run from two processes.
     """
-    now = now or utcnow()
+    now = now or rt.now()
     with unit_of_work(rt.engine, immediate=False) as session:
         due = session.exec(
             select(Conversation.id, Conversation.contact_id)

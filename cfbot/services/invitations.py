@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from cfbot.db import for_update, unit_of_work
 from cfbot.flows.definition import Flow, parse_duration
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Contact, Conversation, Invitation, Visit, utcnow
+from cfbot.models import Contact, Conversation, Invitation, Visit
 from cfbot.runtime import Runtime
 from cfbot.services.conversation import lock_contact, open_conversation, start_conversation
 from cfbot.services.routing import get_routing
@@ -214,7 +214,7 @@ def find_due(session: Session, now: datetime, limit: int, status: str = "schedul
 def send_due_invitations(rt: Runtime, now: datetime | None = None, limit: int = 500) -> TickReport:
     """Start the surveys whose invitations are due. Idempotent; each invitation is its
     own unit of work under the contact lock, so two runners never start one twice."""
-    now = now or utcnow()
+    now = now or rt.now()
     report = TickReport()
     with unit_of_work(rt.engine, immediate=False) as session:
         due: list[Any] = []

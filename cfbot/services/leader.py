@@ -25,8 +25,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from cfbot.clock import Clock, SystemClock
 from cfbot.db import unit_of_work
-from cfbot.models import SchedulerLease, utcnow
+from cfbot.models import SchedulerLease
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,14 @@ class Leader:
     """Leader election for one named role (default: the scheduler)."""
 
     def __init__(
-        self, engine: Engine, name: str = LEASE_NAME, ttl: timedelta = DEFAULT_TTL
+        self,
+        engine: Engine,
+        name: str = LEASE_NAME,
+        ttl: timedelta = DEFAULT_TTL,
+        clock: Clock | None = None,
     ) -> None:
         self.engine = engine
+        self.clock = clock or SystemClock()
         self.name = name
         self.ttl = ttl
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -58,8 +64,9 @@ class Leader:
         return self.engine.dialect.name == "postgresql"
 
     def check(self, now: datetime | None = None) -> bool:
-        """Acquire or keep leadership; True while this process should act."""
-        now = now or utcnow()
+        """Acquire or keep leadership (at ``now``, default the clock's); True while this
+        process should act."""
+        now = now or self.clock.now()
         was = self.is_leader
         try:
             self.is_leader = self._check_pg() if self.postgres else self._check_lease(now)

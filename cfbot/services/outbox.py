@@ -52,7 +52,7 @@ from sqlmodel import Session, col, select
 from cfbot.channels.base import SendResult
 from cfbot.db import for_update, is_sqlite, unit_of_work
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Contact, Conversation, Message, SenderPace, utcnow
+from cfbot.models import Contact, Conversation, Message, SenderPace
 from cfbot.runtime import Runtime
 from cfbot.services.timing import next_allowed, recipient_zone
 
@@ -120,7 +120,7 @@ def dispatch_outbox(
     ``now`` is the tick's wall time (passed explicitly so tests freeze it); time spent in
     the tick is added from ``clock`` so quiet hours are judged at the real send moment.
     """
-    tick_now = now or utcnow()
+    tick_now = now or rt.now()
     start = clock()
     deadline = start + budget_seconds
     report = DispatchReport()
@@ -347,7 +347,7 @@ def _record(
 def recover_stuck(rt: Runtime, now: datetime | None = None) -> int:
     """Mark rows left in ``sending`` longer than ``CFBOT_OUTBOX_STUCK_MINUTES`` as
     ``unknown`` (error ``stuck_sending``) for staff review. Never resends them."""
-    now = now or utcnow()
+    now = now or rt.now()
     cutoff = now - timedelta(minutes=rt.settings.outbox_stuck_minutes)
     with unit_of_work(rt.engine) as session:
         rows = session.exec(
@@ -625,7 +625,7 @@ def resolve_unknown(
 
     if action not in REVIEW_ACTIONS:
         raise DeliveryActionError("Unknown action.")
-    now = now or utcnow()
+    now = now or rt.now()
     note = (note or "").strip()[:MAX_REVIEW_NOTE]
     with unit_of_work(rt.engine) as session:
         found = session.exec(

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from cfbot.db import unit_of_work
-from cfbot.models import Answer, Message, Visit, utcnow
+from cfbot.models import Answer, Message, Visit
 from cfbot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
     days = rt.settings.retention_days
     if days <= 0:
         return 0
-    now = now or utcnow()
+    now = now or rt.now()
     cutoff = now - timedelta(days=days)
     changed = 0
     with unit_of_work(rt.engine) as session:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from cfbot.db import unit_of_work
-from cfbot.models import ApiToken, utcnow
+from cfbot.models import ApiToken
 from cfbot.runtime import Runtime
 
 TOKEN_PREFIX = "cfbot_"
@@ -47,7 +47,7 @@ def create_token(
     rt: Runtime, name: str, expires_in: timedelta | None = None, now: datetime | None = None
 ) -> NewToken:
     """Create a token called ``name``; returns its secret (the only time it is visible)."""
-    now = now or utcnow()
+    now = now or rt.now()
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("a token needs a name of 1 to 100 characters")
@@ -70,7 +70,7 @@ def create_token(
 def verify_token(rt: Runtime, secret: str, now: datetime | None = None) -> ApiToken:
     """The token row for ``secret``; raises :class:`TokenError` if unknown, expired or
     revoked."""
-    now = now or utcnow()
+    now = now or rt.now()
     if not secret:
         raise TokenError("missing bearer token")
     digest = hash_token(secret)
@@ -95,7 +95,7 @@ def verify_token(rt: Runtime, secret: str, now: datetime | None = None) -> ApiTo
 
 def revoke_token(rt: Runtime, token_id: int, now: datetime | None = None) -> bool:
     """Revoke a token by id; False if there is no such token."""
-    now = now or utcnow()
+    now = now or rt.now()
     with unit_of_work(rt.engine) as session:
         row = session.get(ApiToken, token_id)
         if row is None:

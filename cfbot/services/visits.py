@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from cfbot.db import unit_of_work
 from cfbot.flows.definition import Flow
 from cfbot.i18n import SUPPORTED_LANGUAGES
-from cfbot.models import Contact, Visit, utcnow
+from cfbot.models import Contact, Visit
 from cfbot.phones import to_e164
 from cfbot.runtime import Runtime
 from cfbot.services.invitations import flow_for_site, known_sites, new_invitation
@@ -386,7 +386,7 @@ def intake(
     rt: Runtime, raws: list[Any], *, source: str = "api", now: datetime | None = None
 ) -> list[ItemResult]:
     """Validate and store a list of visits (the API). Results are in input order."""
-    now = now or utcnow()
+    now = now or rt.now()
     sites = known_sites(rt)
     valid: list[tuple[int, VisitIn]] = []
     rejected: dict[int, ItemResult] = {}
@@ -492,7 +492,7 @@ def import_csv(
     stores just the rest (every row has an ``external_id``, given or derived), so the
     import is never half-done once it has finished. ``dry_run`` validates only.
     """
-    now = now or utcnow()
+    now = now or rt.now()
     data = stream.read()
     text, encoding, notes = decode_csv(data)
     report = CsvReport(encoding=encoding, notes=notes)

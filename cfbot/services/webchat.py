@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from cfbot.db import unit_of_work
-from cfbot.models import Contact, Message, utcnow
+from cfbot.models import Contact, Message
 from cfbot.runtime import Runtime
 from cfbot.services.conversation import (
     get_or_create_contact,
@@ -34,7 +34,7 @@ def start_chat(
     rt: Runtime, webchat_id: str, flow_id: str, lang: str | None, now: datetime | None = None
 ) -> None:
     """Open ``flow_id`` for this browser session unless a survey is already open."""
-    now = now or utcnow()
+    now = now or rt.now()
     flow = rt.flows.get(flow_id)
     if flow is None:
         raise UnknownFlow(flow_id)

@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from cfbot.app import get_runtime, get_session, page_language
 from cfbot.i18n import translate
-from cfbot.models import Alert, utcnow
+from cfbot.models import Alert
 from cfbot.services import alerts as alert_service
 from cfbot.services import outbox as outbox_service
 from cfbot.services.routing import Routing, get_routing
@@ -261,7 +261,7 @@ def alert_page(alert_id: int) -> Response | str:
 
 def _render_detail(alert_id: int, phone: str | None = None, error: str | None = None) -> str:
     rt = get_runtime()
-    detail = alert_service.alert_detail(rt, get_session(), alert_id, utcnow())
+    detail = alert_service.alert_detail(rt, get_session(), alert_id, rt.now())
     if detail is None:
         abort(404)
     routing = get_routing(rt)
@@ -363,7 +363,8 @@ def delivery_action(message_id: int) -> Response | tuple[str, int]:
         abort(400, description="Choose an action.")
     note = request.form.get("note", "")[:MAX_NOTE]
     try:
-        outbox_service.resolve_unknown(get_runtime(), message_id, action, email, note, utcnow())
+        rt = get_runtime()
+        outbox_service.resolve_unknown(rt, message_id, action, email, note, rt.now())
     except outbox_service.DeliveryActionError as exc:
         get_session().rollback()  # show the state the refusal was based on
         return _delivery_page(email, error=str(exc), status=409)

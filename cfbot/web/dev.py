@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from cfbot.app import get_runtime
 from cfbot.channels.base import InboundMsg
 from cfbot.channels.twilio_sms import MAX_INBOUND_BODY
-from cfbot.models import Contact, Message, utcnow
+from cfbot.models import Contact, Message
 from cfbot.phones import to_e164
 from cfbot.services.conversation import handle_inbound
 from cfbot.web.security import check_csrf, csrf_token
@@ -69,7 +69,7 @@ def sms_send() -> Response:
         address=phone,
         text=text,
         external_id=f"SIM{uuid.uuid4().hex}",
-        received_at=utcnow(),
+        received_at=get_runtime().now(),
         media_count=1 if picture else 0,
     )
     handle_inbound(get_runtime(), msg)

@@ -30,7 +30,6 @@ from cfbot.channels.twilio_sms import (
     render_twiml,
     signature_is_valid,
 )
-from cfbot.models import utcnow
 from cfbot.services.conversation import handle_inbound
 from cfbot.services.delivery import BadCallback, apply_status_callback
 
@@ -91,7 +90,7 @@ def inbound_sms() -> Response:
     """Store and answer one inbound SMS; a retried ``MessageSid`` gets the same answer."""
     rt = get_runtime()
     try:
-        msg = parse_inbound(request.form, utcnow(), rt.settings.default_region)
+        msg = parse_inbound(request.form, rt.now(), rt.settings.default_region)
     except BadInbound as exc:
         log.warning("refused inbound SMS: %s", exc)
         return Response(str(exc), status=exc.status, content_type="text/plain; charset=utf-8")
@@ -105,7 +104,7 @@ def status_callback() -> Response:
     """Record a delivery status (and what its error code says about the number)."""
     rt = get_runtime()
     try:
-        apply_status_callback(rt, request.form, utcnow())
+        apply_status_callback(rt, request.form, rt.now())
     except BadCallback as exc:
         return Response(str(exc), status=400, content_type="text/plain; charset=utf-8")
     # unknown messages are acknowledged too: a 4xx would only make Twilio retry

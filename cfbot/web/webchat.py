@@ -20,7 +20,6 @@ from werkzeug.wrappers import Response
 from cfbot.app import get_runtime
 from cfbot.channels.base import InboundMsg
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, normalize_language
-from cfbot.models import utcnow
 from cfbot.services import webchat as chat_service
 from cfbot.services.conversation import handle_inbound
 from cfbot.web.security import check_csrf, csrf_token
@@ -103,7 +102,7 @@ def send() -> Response | tuple[Response, int]:
         address=_webchat_id(),
         text=text,
         external_id=external_id[:64],
-        received_at=utcnow(),
+        received_at=get_runtime().now(),
     )
     handle_inbound(rt, msg)
     if _wants_json():

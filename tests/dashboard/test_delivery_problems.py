@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from cfbot.clock import FrozenClock
 from cfbot.db import unit_of_work
 from cfbot.models import Contact, Conversation, FlowVersion, Message
 from cfbot.services.alerts import login_token
@@ -23,6 +24,14 @@ from cfbot.services.outbox import (
 )
 
 T0 = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Chicago
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # staff act in office hours: a requeued message is sendable at once, whatever the hour
+    return FrozenClock(T0)
+
+
 PHONE = "+16125550142"
 ROUTING_YAML = """
 timezone: America/Chicago
