@@ -7,13 +7,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g
 from sqlmodel import Session
 
 from cfbot.config import Settings
-from cfbot.i18n import SUPPORTED_LANGUAGES, normalize_language, translate
+from cfbot.i18n import translate
 from cfbot.logging_setup import configure_logging
-from cfbot.runtime import Runtime, build_runtime
+from cfbot.runtime import build_runtime
+from cfbot.web import register_blueprints
+from cfbot.web.context import get_runtime, page_language
 
 log = logging.getLogger(__name__)
 
@@ -80,35 +82,12 @@ def build_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
         return {"settings": settings, "page_lang": lang, "t": t}
 
-    from cfbot.web import register_blueprints
-
     register_blueprints(app)
     return app
 
 
-def get_runtime(app: Flask | None = None) -> Runtime:
-    """The :class:`Runtime` of ``app`` (default: the current app)."""
-    from flask import current_app
-
-    return (app or current_app).extensions["cfbot"]  # type: ignore[no-any-return]
-
-
 def get_session() -> Session:
-    """The request's (app context's) database session, created on first use."""
+    """The request's database session (being retired: the dashboard still uses it)."""
     if "cfbot_session" not in g:
         g.cfbot_session = Session(get_runtime().engine, expire_on_commit=False)
     return g.cfbot_session  # type: ignore[no-any-return]
-
-
-def page_language() -> str:
-    """Language for a web page: ?lang=, then the browser's Accept-Language."""
-    try:
-        asked = request.args.get("lang") or request.form.get("lang")
-        if asked:
-            return normalize_language(asked)
-        if session.get("lang"):
-            return normalize_language(str(session["lang"]))
-        best = request.accept_languages.best_match(list(SUPPORTED_LANGUAGES))
-        return best or "en"
-    except RuntimeError:
-        return "en"

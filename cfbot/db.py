@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -108,3 +108,9 @@ def unit_of_work(engine: Engine, immediate: bool = True) -> Iterator[Session]:
             except BaseException:
                 session.rollback()
                 raise
+
+
+def ping(engine: Engine) -> None:
+    """Round-trip to the database; raises when it does not answer."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -54,7 +54,7 @@ def send_invitations(rt: Runtime, now: datetime) -> Any:
 
 def conversation_timers(rt: Runtime, now: datetime) -> Any:
     """Reminders and expiry of open surveys (their messages wait for quiet hours)."""
-    from cfbot.services.conversation import run_due_timers
+    from cfbot.services.timers import run_due_timers
 
     return run_due_timers(rt, now)
 

@@ -39,11 +39,7 @@ def build_runtime(settings: Settings) -> Runtime:
     """Create the engine, load flows (logging problems) and build channel adapters."""
     from cfbot.channels import build_channels
     from cfbot.flows.definition import FlowRegistry
-    from cfbot.services import keywords  # noqa: F401  (registers the STOP/START/HELP handler)
-    from cfbot.services.crisis_response import install as install_crisis_and_alerts
 
-    # crisis words first, before STOP/HELP and the flow; alert rules after each engine run
-    install_crisis_and_alerts()
     engine = db.get_engine(settings.database_url)
     registry = FlowRegistry(settings.conversations_dir)  # loads the directory once
     for problem in registry.problems:

@@ -1,39 +1,29 @@
-"""Conversation service: inbound messages in, engine run, events applied, replies out.
+"""Conversations: flow versions, contacts and their lock, starting a survey, storing what
+the engine decided (answers, status, timers) and outbound messages.
 
-``handle_inbound`` is the single entry point for every channel:
-
-1. the inbound message is stored first, in its own transaction (a unique ``external_id``
-   makes a retried webhook a no-op that returns the same replies);
-2. the contact is locked (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and
-   every not-yet-processed inbound message of that contact up to this one is handled in
-   arrival (id) order, so two texts sent together are answered one after the other;
-3. pre-flow handlers (crisis words, STOP/START/HELP, language words) run before the flow;
-4. the pure engine runs; its events are applied; one commit.
+The inbound path that drives it lives in :mod:`cfbot.services.inbound`; reminders and
+expiry in :mod:`cfbot.services.timers`. Nothing here commits: callers own the unit of work.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from cfbot.channels.base import InboundMsg
-from cfbot.db import for_update, unit_of_work
+from cfbot.db import for_update
 from cfbot.flows import engine
 from cfbot.flows.definition import Flow, parse_flow
 from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
 from cfbot.flows.segments import sms_info
-from cfbot.i18n import translate
-from cfbot.logging_setup import mask_phone
 from cfbot.models import Answer, Contact, Conversation, FlowVersion, Message
 from cfbot.runtime import Runtime
-from cfbot.services.sentiment import score, scorer
+from cfbot.services.sentiment import score
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +53,13 @@ class OutText:
 
 
 @dataclass
-class InboundResult:
-    """What a channel needs to answer the request that carried the message."""
-
-    message_id: int | None
-    replies: list[str] = field(default_factory=list)
-    duplicate: bool = False
-
-
-@dataclass
 class InboundContext:
-    """Handed to pre-flow handlers (crisis, keywords). ``reply`` queues an immediate reply."""
+    """One inbound message on its way through the pipeline (see :mod:`cfbot.services.inbound`).
+
+    Steps read the message, contact and open survey from it, queue immediate replies with
+    :meth:`reply`, and run the engine through :meth:`apply`, which records that the
+    conversation changed so the alert step evaluates it.
+    """
 
     rt: Runtime
     session: Session
@@ -82,6 +68,8 @@ class InboundContext:
     conversation: Conversation | None
     now: datetime
     replies: list[OutText] = field(default_factory=list)
+    # the conversation whose answers or status changed while handling this message
+    changed: Conversation | None = None
 
     @property
     def text(self) -> str:
@@ -94,32 +82,21 @@ class InboundContext:
         return self.contact.language
 
     def reply(self, text: str, kind: str = "reply") -> None:
+        """Send ``text`` back in the response to this message."""
         self.replies.append(OutText(text, kind))
 
     def flow(self) -> Flow | None:
+        """The flow version of the open survey, if any."""
         if self.conversation is None:
             return None
         return flow_for_conversation(self.session, self.conversation)
 
-
-# A handler returns True when it fully handled the message (the flow must not see it).
-PreFlowHandler = Callable[[InboundContext], bool]
-PRE_FLOW_HANDLERS: list[PreFlowHandler] = []
-
-
-def register_pre_flow_handler(handler: PreFlowHandler, first: bool = False) -> None:
-    """Add a handler that sees each inbound message before the flow does."""
-    if handler in PRE_FLOW_HANDLERS:
-        return
-    if first:
-        PRE_FLOW_HANDLERS.insert(0, handler)
-    else:
-        PRE_FLOW_HANDLERS.append(handler)
-
-
-# Called after a conversation's answers change (the alerts work evaluates rules here).
-AfterSprintHook = Callable[[Runtime, Session, Conversation, Flow, Sprint, datetime], None]
-AFTER_SPRINT_HOOKS: list[AfterSprintHook] = []
+    def apply(self, conversation: Conversation, flow: Flow, sprint: Sprint) -> list[OutText]:
+        """Store an engine run for ``conversation`` (answers, timers, status) and return
+        its messages; the alert step will evaluate the conversation afterwards."""
+        outs = apply_sprint(self.session, conversation, flow, sprint, self.now, self.message)
+        self.changed = conversation
+        return outs
 
 
 # --------------------------------------------------------------------------- flows
@@ -210,167 +187,10 @@ def open_conversation(session: Session, contact_id: int) -> Conversation | None:
     return session.exec(select(Conversation).where(Conversation.open_key == contact_id)).first()
 
 
-# --------------------------------------------------------------------------- inbound
-
-
-def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) -> InboundResult:
-    """Store, then process, one inbound message exactly once. Returns the replies to send
-    back in the response (the same replies again for a retried delivery)."""
-    now = now or rt.now()
-    stored: tuple[int, int, bool] | None = None
-    for _attempt in range(3):
-        try:
-            stored = _store_inbound(rt, msg, now)
-            break
-        except IntegrityError:
-            # a concurrent request created the same contact or message; look again
-            continue
-    if stored is None:  # pragma: no cover - three races in a row
-        raise RuntimeError("could not store inbound message")
-    message_id, contact_id, is_new = stored
-    with unit_of_work(rt.engine) as session:
-        contact = lock_contact(session, contact_id)
-        pending = session.exec(
-            select(Message)
-            .where(
-                Message.contact_id == contact_id,
-                Message.direction == "in",
-                col(Message.processed_at).is_(None),
-                col(Message.id) <= message_id,
-            )
-            .order_by(col(Message.id))
-        ).all()
-        for pending_msg in pending:
-            _process_one(rt, session, contact, pending_msg, now)
-        replies = _replies_for(session, message_id)
-    return InboundResult(message_id=message_id, replies=replies, duplicate=not is_new)
-
-
-def _store_inbound(rt: Runtime, msg: InboundMsg, now: datetime) -> tuple[int, int, bool]:
-    with unit_of_work(rt.engine) as session:
-        if msg.external_id:
-            existing = session.exec(
-                select(Message).where(Message.external_id == msg.external_id)
-            ).first()
-            if existing is not None and existing.id is not None:
-                assert existing.contact_id is not None
-                return existing.id, existing.contact_id, False
-        contact = get_or_create_contact(session, msg.channel, msg.address, now)
-        row = Message(
-            contact_id=contact.id,
-            direction="in",
-            channel=msg.channel,
-            address=msg.address,
-            body=storable_text(msg.text),
-            external_id=msg.external_id,
-            status="received",
-            kind="media" if msg.media_count and not msg.text.strip() else "text",
-            created_at=msg.received_at or now,
-        )
-        session.add(row)
-        session.flush()
-        assert row.id is not None and contact.id is not None
-        return row.id, contact.id, True
-
-
-def _replies_for(session: Session, message_id: int) -> list[str]:
-    rows = session.exec(
-        select(Message)
-        .where(Message.reply_to_id == message_id, Message.direction == "out")
-        .order_by(col(Message.id))
-    ).all()
-    return [r.body for r in rows if r.status != "queued"]
-
-
-def _process_one(
-    rt: Runtime, session: Session, contact: Contact, message: Message, now: datetime
-) -> None:
-    conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
-    if message.channel == "sms" and (contact.unreachable or contact.delivery_failures):
-        # a number that texts us is a reachable mobile, whatever earlier sends said; done
-        # here, before any handler, so a crisis text (handled first) resets it too
-        contact.unreachable = False
-        contact.unreachable_reason = None
-        contact.delivery_failures = 0
-        contact.updated_at = now
-        session.add(contact)
-    ctx = InboundContext(rt, session, contact, message, conversation, now)
-    if not any(handler(ctx) for handler in PRE_FLOW_HANDLERS):
-        _run_flow_for_inbound(ctx)
-    message.processed_at = now
-    message.status = "processed"
-    if message.conversation_id is None and ctx.conversation is not None:
-        message.conversation_id = ctx.conversation.id
-    session.add(message)
-    for out in ctx.replies:
-        store_outbound(
-            session,
-            contact,
-            message.channel,
-            message.address,
-            out,
-            conversation=ctx.conversation,
-            reply_to=message,
-            now=now,
-            immediate=True,
-        )
-
-
-def _run_flow_for_inbound(ctx: InboundContext) -> None:
-    rt, session, contact, now = ctx.rt, ctx.session, ctx.contact, ctx.now
-    if contact.opted_out and ctx.message.channel == "sms":
-        # an opted-out number gets nothing until it texts START (handled by keywords)
-        return
-    if ctx.conversation is None:
-        found = rt.flows.by_keyword(ctx.text)
-        if found is None:
-            ctx.reply(no_survey_reply(rt, contact.language), kind="notice")
-            return
-        flow, lang = found
-        conversation, outs = start_conversation(
-            rt,
-            session,
-            contact,
-            flow,
-            channel=ctx.message.channel,
-            lang=lang,
-            now=now,
-            deliver="collect",
-        )
-        ctx.conversation = conversation
-        ctx.replies.extend(outs)
-        return
-    conversation = ctx.conversation
-    flow = flow_for_conversation(session, conversation)
-    sprint = engine.resume(flow, conversation.state, ctx.text, now, scorer=scorer)
-    ctx.replies.extend(apply_sprint(rt, session, conversation, flow, sprint, now, ctx.message))
-
-
-def no_survey_reply(rt: Runtime, lang: str) -> str:
-    """Reply to a text from someone with no open survey: how to give feedback.
-
-    The wording lives in the gettext catalogs (``locales/``), where admins can change it.
-    """
-    keyword = None
-    for flow in rt.flows.all():
-        words = flow.keywords.get(lang) or next(iter(flow.keywords.values()), ())
-        if words:
-            keyword = words[0]
-            break
-    if keyword:
-        return translate(
-            lang,
-            "Thanks for your message. To give feedback about a visit, text {keyword}.",
-            keyword=keyword,
-        )
-    return translate(lang, "Thanks for your message. We have no survey open for you right now.")
-
-
 # --------------------------------------------------------------------------- starting
 
 
 def start_conversation(
-    rt: Runtime,
     session: Session,
     contact: Contact,
     flow: Flow,
@@ -420,7 +240,7 @@ def start_conversation(
         contact.language = language
         contact.updated_at = now
         session.add(contact)
-    outs = apply_sprint(rt, session, conversation, flow, sprint, now, None)
+    outs = apply_sprint(session, conversation, flow, sprint, now, None)
     if deliver == "outbox":
         queue_outs(session, contact, conversation, outs, now)
         return conversation, []
@@ -431,7 +251,6 @@ def start_conversation(
 
 
 def apply_sprint(
-    rt: Runtime,
     session: Session,
     conversation: Conversation,
     flow: Flow,
@@ -465,8 +284,6 @@ def apply_sprint(
     conversation.updated_at = now
     session.add(conversation)
     session.flush()
-    for hook in AFTER_SPRINT_HOOKS:
-        hook(rt, session, conversation, flow, sprint, now)
     return outs
 
 
@@ -580,44 +397,3 @@ def queue_outs(
         store_outbound(
             session, contact, conversation.channel, address, out, conversation, None, now, False
         )
-
-
-# --------------------------------------------------------------------------- timers
-
-
-def run_due_timers(rt: Runtime, now: datetime | None = None, limit: int = 500) -> int:
-    """Send due reminders and close expired surveys. Returns how many were handled.
-
-    Each conversation is its own unit of work; safe to run from two processes.
-    """
-    now = now or rt.now()
-    with unit_of_work(rt.engine, immediate=False) as session:
-        due = session.exec(
-            select(Conversation.id, Conversation.contact_id)
-            .where(Conversation.status == "active", col(Conversation.next_wake_at) <= now)
-            .order_by(col(Conversation.next_wake_at))
-            .limit(limit)
-        ).all()
-    handled = 0
-    for conversation_id, contact_id in due:
-        with unit_of_work(rt.engine) as session:
-            contact = lock_contact(session, contact_id)
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None or conversation.status != "active":
-                continue
-            if conversation.next_wake_at is None or conversation.next_wake_at > now:
-                continue
-            flow = flow_for_conversation(session, conversation)
-            sprint = engine.resume(flow, conversation.state, None, now, scorer=scorer)
-            outs = apply_sprint(rt, session, conversation, flow, sprint, now, None)
-            if contact.opted_out:
-                outs = []
-            queue_outs(session, contact, conversation, outs, now)
-            handled += 1
-            log.info(
-                "timer for conversation %s (%s): %d message(s)",
-                conversation.id,
-                mask_phone(contact.phone),
-                len(outs),
-            )
-    return handled

@@ -1,6 +1,6 @@
-"""The crisis pre-flow handler: answer with help at once, pause the survey, tell a person.
+"""The crisis steps of the inbound pipeline: answer with help at once, pause the survey, tell a person.
 
-It runs before every other handler (before STOP/HELP, before the flow, regardless of
+It runs before every other step (before STOP/HELP, before the flow, regardless of
 quiet hours, which only govern messages we start). When
 :func:`cfbot.services.crisis.detect_crisis` finds self-harm, violence/abuse or a medical
 emergency in an inbound message:
@@ -34,7 +34,6 @@ from cfbot.i18n import SUPPORTED_LANGUAGES, translate
 from cfbot.logging_setup import mask_phone
 from cfbot.models import Alert
 from cfbot.services import alerts
-from cfbot.services import conversation as conversation_service
 from cfbot.services.conversation import InboundContext
 from cfbot.services.routing import Routing, get_routing
 
@@ -97,7 +96,7 @@ def crisis_reply(routing: Routing, lang: str) -> str:
 
 
 def handle_crisis(ctx: InboundContext) -> bool:
-    """Pre-flow handler: True (message fully handled) when the message signals a crisis."""
+    """Pipeline step: True (message fully handled) when the message signals a crisis."""
     text = ctx.text
     if not text or not text.strip():
         return False
@@ -180,27 +179,3 @@ def handle_crisis_followup(ctx: InboundContext) -> bool:
     lang = ctx.language
     ctx.reply(builtin_followup_reply(lang), kind="crisis")
     return True
-
-
-def install() -> None:
-    """Register the crisis handlers and the alerts hook (idempotent).
-
-    The crisis handler is moved to the front even if another module registered itself
-    with ``first=True`` later; the follow-up handler goes after STOP/HELP handling.
-    """
-    try:
-        from cfbot.services import keywords  # noqa: F401  (its handler must precede the follow-up)
-    except ModuleNotFoundError:  # pragma: no cover - keywords ships with cfbot
-        pass
-    handlers = conversation_service.PRE_FLOW_HANDLERS
-    if handle_crisis in handlers and handlers[0] is not handle_crisis:
-        handlers.remove(handle_crisis)
-    conversation_service.register_pre_flow_handler(handle_crisis, first=True)
-    if handle_crisis_followup in handlers:
-        handlers.remove(handle_crisis_followup)
-    conversation_service.register_pre_flow_handler(handle_crisis_followup)
-    if alerts.after_sprint not in conversation_service.AFTER_SPRINT_HOOKS:
-        conversation_service.AFTER_SPRINT_HOOKS.append(alerts.after_sprint)
-
-
-install()

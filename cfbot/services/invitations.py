@@ -328,7 +328,6 @@ def _process(
         # clients see the site's name ("Northside Clinic"), not its key ("northside")
         context["site"] = get_routing(rt).site_name(visit.site)
     conversation, _ = start_conversation(
-        rt,
         session,
         contact,
         flow,

@@ -1,7 +1,7 @@
 """STOP / START / HELP, language words and picture-only messages, before any flow.
 
-Registered as a pre-flow handler of :mod:`cfbot.services.conversation` when the runtime
-is built (crisis detection registers itself first and so runs before this).
+The second step of the inbound pipeline (:data:`cfbot.services.inbound.PIPELINE`), right
+after crisis detection.
 
 The words live in ``cfbot/keywords.yaml``, per language. A message counts only when it
 is nothing but the keyword (case, accents, surrounding punctuation and spacing ignored),
@@ -36,11 +36,7 @@ from cfbot.flows import engine
 from cfbot.flows.definition import normalize_keyword
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
 from cfbot.logging_setup import mask_phone
-from cfbot.services.conversation import (
-    InboundContext,
-    apply_sprint,
-    register_pre_flow_handler,
-)
+from cfbot.services.conversation import InboundContext
 from cfbot.services.delivery import mark_opted_out
 
 log = logging.getLogger(__name__)
@@ -148,7 +144,7 @@ def reply_language(found: KeywordMatch, current: str) -> str:
 
 
 def handle_keywords(ctx: InboundContext) -> bool:
-    """Pre-flow handler: True when the message was a keyword (or a bare picture)."""
+    """Pipeline step: True when the message was a keyword (or a bare picture)."""
     message = ctx.message
     found = match(ctx.text)
     if found is None:
@@ -172,7 +168,7 @@ def _close_survey(ctx: InboundContext) -> None:
     if flow is None:  # pragma: no cover - an open conversation always has a flow
         return
     sprint = engine.stop(flow, conversation.state, ctx.now)
-    apply_sprint(ctx.rt, ctx.session, conversation, flow, sprint, ctx.now, ctx.message)
+    ctx.apply(conversation, flow, sprint)
 
 
 def _stop(ctx: InboundContext, lang: str) -> bool:
@@ -253,9 +249,7 @@ def _language(ctx: InboundContext, lang: str) -> bool:
     flow = ctx.flow()
     if conversation is not None and flow is not None:
         sprint = engine.switch_language(flow, conversation.state, lang, ctx.now)
-        ctx.replies.extend(
-            apply_sprint(ctx.rt, ctx.session, conversation, flow, sprint, ctx.now, ctx.message)
-        )
+        ctx.replies.extend(ctx.apply(conversation, flow, sprint))
         return True
     ctx.reply(
         translate(lang, "OK. We will write to you in {language}.", language=LANGUAGE_NAMES[lang]),
@@ -272,6 +266,3 @@ def _media_only(ctx: InboundContext) -> bool:
         "notice",
     )
     return True
-
-
-register_pre_flow_handler(handle_keywords)

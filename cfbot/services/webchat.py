@@ -44,7 +44,7 @@ def start_chat(
         if open_conversation(session, contact.id) is not None:  # type: ignore[arg-type]
             return
         conversation, outs = start_conversation(
-            rt, session, contact, flow, channel="webchat", lang=lang, now=now, deliver="collect"
+            session, contact, flow, channel="webchat", lang=lang, now=now, deliver="collect"
         )
         # shown at once on the page, like a reply to the visitor's click
         for out in outs:

@@ -10,9 +10,9 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from cfbot.app import get_runtime
 from cfbot.services.tokens import TokenError, verify_token
 from cfbot.services.visits import MAX_API_ITEMS, intake
+from cfbot.web.context import get_runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -16,7 +16,7 @@ from cfbot.channels.base import InboundMsg
 from cfbot.channels.twilio_sms import MAX_INBOUND_BODY
 from cfbot.models import Contact, Message
 from cfbot.phones import to_e164
-from cfbot.services.conversation import handle_inbound
+from cfbot.services.inbound import handle_inbound
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")

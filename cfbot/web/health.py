@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 
-from cfbot.app import get_runtime, get_session
+from cfbot.db import ping
+from cfbot.web.context import get_runtime
 
 bp = Blueprint("health", __name__)
 
@@ -14,7 +14,7 @@ bp = Blueprint("health", __name__)
 def healthz():  # type: ignore[no-untyped-def]
     """200 when the database answers and flows are loaded."""
     rt = get_runtime()
-    get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
+    ping(rt.engine)
     return jsonify(
         status="ok",
         flows=sorted(f.id for f in rt.flows.all()),

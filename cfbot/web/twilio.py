@@ -21,7 +21,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request
 
-from cfbot.app import get_runtime
 from cfbot.channels.twilio_sms import (
     INBOUND_PATH,
     STATUS_CALLBACK_PATH,
@@ -30,8 +29,9 @@ from cfbot.channels.twilio_sms import (
     render_twiml,
     signature_is_valid,
 )
-from cfbot.services.conversation import handle_inbound
 from cfbot.services.delivery import BadCallback, apply_status_callback
+from cfbot.services.inbound import handle_inbound
+from cfbot.web.context import get_runtime
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from cfbot.app import get_runtime
 from cfbot.channels.base import InboundMsg
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, normalize_language
 from cfbot.services import webchat as chat_service
-from cfbot.services.conversation import handle_inbound
+from cfbot.services.inbound import handle_inbound
+from cfbot.web.context import get_runtime
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("webchat", __name__, url_prefix="/chat")

@@ -20,7 +20,8 @@ from sqlmodel import Session, select
 
 from cfbot.channels.base import InboundMsg
 from cfbot.db import unit_of_work
-from cfbot.services.conversation import get_or_create_contact, handle_inbound, start_conversation
+from cfbot.services.conversation import get_or_create_contact, start_conversation
+from cfbot.services.inbound import handle_inbound
 
 T0 = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Chicago
 PHONE = "+16125550142"
@@ -188,7 +189,6 @@ def invite(
         flow = rt.flows.get(flow_id)
         assert flow is not None, flow_id
         conversation, _ = start_conversation(
-            rt,
             session,
             contact,
             flow,

@@ -8,9 +8,9 @@ from alert_helpers import PHONE, T0, invite, rows, sms
 
 from cfbot.models import Alert, AlertEvent, Conversation, Message
 from cfbot.services.alerts import crisis_hold_until, send_pending_mail
-from cfbot.services.conversation import run_due_timers
 from cfbot.services.crisis_response import crisis_reply, handle_crisis
 from cfbot.services.routing import Routing
+from cfbot.services.timers import run_due_timers
 
 SELF_HARM_EN = "honestly I want to kill myself"
 SELF_HARM_ES = "ya no quiero vivir, me quiero morir"
@@ -110,7 +110,7 @@ def test_paused_survey_gets_no_reminder_and_the_contact_is_on_hold(rt):
 
 def test_webchat_crisis_gets_the_same_help(rt, client):
     from cfbot.channels.base import InboundMsg
-    from cfbot.services.conversation import handle_inbound
+    from cfbot.services.inbound import handle_inbound
 
     result = handle_inbound(
         rt,
@@ -145,14 +145,11 @@ def test_reply_falls_back_to_english_and_keeps_emergency_numbers_in_custom_text(
         assert "911" in built_in and "988" in built_in
 
 
-def test_handler_is_registered_first():
-    from cfbot.services.conversation import AFTER_SPRINT_HOOKS, PRE_FLOW_HANDLERS
-    from cfbot.services.crisis_response import install
+def test_crisis_step_runs_first_and_the_pipeline_is_fixed_data():
+    from cfbot.services.crisis_response import handle_crisis_followup
+    from cfbot.services.inbound import PIPELINE, run_flow
+    from cfbot.services.keywords import handle_keywords
 
-    install()
-    install()
-    assert PRE_FLOW_HANDLERS[0] is handle_crisis
-    assert PRE_FLOW_HANDLERS.count(handle_crisis) == 1
-    from cfbot.services.alerts import after_sprint
-
-    assert AFTER_SPRINT_HOOKS.count(after_sprint) == 1
+    # crisis before STOP/HELP, follow-ups before the flow: the order is the safety policy
+    assert PIPELINE == (handle_crisis, handle_keywords, handle_crisis_followup, run_flow)
+    assert isinstance(PIPELINE, tuple)

@@ -112,7 +112,7 @@ def test_dashboard_login_is_accessible(live_server, page):
 def _unhappy_survey(rt) -> None:  # type: ignore[no-untyped-def]
     from cfbot.channels.base import InboundMsg
     from cfbot.models import utcnow
-    from cfbot.services.conversation import handle_inbound
+    from cfbot.services.inbound import handle_inbound
 
     for i, text in enumerate(["FEEDBACK", "1", "Nobody answered my questions", "2", "0", "SKIP"]):
         handle_inbound(

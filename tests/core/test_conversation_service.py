@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from cfbot.channels.base import InboundMsg
 from cfbot.models import Answer, Contact, Conversation, FlowVersion, Message
-from cfbot.services.conversation import handle_inbound, run_due_timers
+from cfbot.services.inbound import handle_inbound
+from cfbot.services.timers import run_due_timers
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 _ids = itertools.count(1)

@@ -10,9 +10,10 @@ from sqlmodel import Session, select
 
 from cfbot.db import unit_of_work
 from cfbot.models import Contact, Conversation, Invitation, Message
-from cfbot.services.conversation import get_or_create_contact, run_due_timers
+from cfbot.services.conversation import get_or_create_contact
 from cfbot.services.invitations import find_due, send_due_invitations
 from cfbot.services.outbox import dispatch_outbox
+from cfbot.services.timers import run_due_timers
 from cfbot.services.visits import intake
 
 CHI = ZoneInfo("America/Chicago")
@@ -124,7 +125,6 @@ def test_busy_contact_waits_or_is_skipped(rt, settings) -> None:  # type: ignore
         from cfbot.services.conversation import start_conversation
 
         start_conversation(
-            rt,
             s,
             c,
             rt.flows.get("other"),

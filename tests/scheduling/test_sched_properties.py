@@ -17,10 +17,11 @@ from sqlmodel import Session, select
 
 from cfbot.db import unit_of_work
 from cfbot.models import Contact, Conversation
-from cfbot.services.conversation import lock_contact, run_due_timers
+from cfbot.services.conversation import lock_contact
 from cfbot.services.delivery import mark_opted_out
 from cfbot.services.invitations import send_due_invitations
 from cfbot.services.outbox import dispatch_outbox
+from cfbot.services.timers import run_due_timers
 from cfbot.services.timing import is_allowed, recipient_zone
 from cfbot.services.visits import intake
 

@@ -8,7 +8,7 @@ import pytest
 from sms_helpers import INBOUND, PHONE, all_rows, count, inbound_form, new_sid, post_signed, text
 
 from cfbot.models import Answer, Contact, Conversation, Message
-from cfbot.services import conversation as conversation_service
+from cfbot.services import inbound as inbound_service
 
 
 def test_a_retried_message_sid_returns_the_same_twiml_and_stores_nothing(client, rt):
@@ -36,7 +36,7 @@ def test_a_retried_stop_sends_one_confirmation(client, rt):
 
 def test_an_answer_survives_a_crash_and_the_retry_processes_it(client, rt, monkeypatch):
     text(client, "FEEDBACK")
-    real = conversation_service._process_one
+    real = inbound_service.process_message
     calls = {"n": 0}
 
     def crash_once(*args, **kwargs):
@@ -45,7 +45,7 @@ def test_an_answer_survives_a_crash_and_the_retry_processes_it(client, rt, monke
             raise RuntimeError("worker died")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(conversation_service, "_process_one", crash_once)
+    monkeypatch.setattr(inbound_service, "process_message", crash_once)
     form = inbound_form("5")
     with pytest.raises(RuntimeError):
         post_signed(client, INBOUND, form)

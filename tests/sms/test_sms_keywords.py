@@ -10,7 +10,9 @@ from sms_helpers import PHONE, all_rows, new_sid, post_signed, text
 from cfbot.channels.base import InboundMsg
 from cfbot.models import Contact, Conversation, Message, utcnow
 from cfbot.services import keywords
-from cfbot.services.conversation import handle_inbound, queue_message, run_due_timers
+from cfbot.services.conversation import queue_message
+from cfbot.services.inbound import handle_inbound
+from cfbot.services.timers import run_due_timers
 
 
 @pytest.fixture

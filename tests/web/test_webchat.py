@@ -84,7 +84,7 @@ def test_running_app_picks_up_an_edited_flow(settings, tmp_path):
     from dataclasses import replace
 
     from cfbot import create_app
-    from cfbot.app import get_runtime
+    from cfbot.web.context import get_runtime
 
     conv = tmp_path / "conv"
     shutil.copytree(settings.conversations_dir, conv)

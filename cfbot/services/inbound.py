@@ -1,0 +1,245 @@
+"""The inbound path: every channel's messages in, replies out, exactly once and in order.
+
+:func:`handle_inbound` is the single entry point (Twilio webhook, web chat, simulator):
+
+1. the message is stored first, in its own transaction (a unique ``external_id`` makes a
+   retried webhook a no-op that returns the same replies);
+2. the contact is locked (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and
+   every not-yet-processed inbound message of that contact up to this one goes through
+   :data:`PIPELINE` in arrival (id) order, so two texts sent together are answered one
+   after the other;
+3. each step of the pipeline may handle the message and stop it (crisis words before
+   anything else, then STOP/START/HELP and language words, then follow-ups to a crisis,
+   then the flow); the alert step always runs last on whatever conversation changed;
+4. immediate replies are stored with the message they answer; one commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from cfbot.channels.base import InboundMsg
+from cfbot.db import unit_of_work
+from cfbot.flows import engine
+from cfbot.i18n import translate
+from cfbot.models import Contact, Message
+from cfbot.runtime import Runtime
+from cfbot.services import alerts, crisis_response, keywords
+from cfbot.services.conversation import (
+    InboundContext,
+    flow_for_conversation,
+    get_or_create_contact,
+    lock_contact,
+    open_conversation,
+    start_conversation,
+    storable_text,
+    store_outbound,
+)
+from cfbot.services.sentiment import scorer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InboundResult:
+    """What a channel needs to answer the request that carried the message."""
+
+    message_id: int | None
+    replies: list[str] = field(default_factory=list)
+    duplicate: bool = False
+
+
+# --------------------------------------------------------------------------- steps
+
+# A step returns True when it fully handled the message: later steps (but the alert
+# step) do not see it.
+Step = Callable[[InboundContext], bool]
+
+
+def run_flow(ctx: InboundContext) -> bool:
+    """Answer with the flow: start a survey by keyword, or resume the open one."""
+    rt, session, contact, now = ctx.rt, ctx.session, ctx.contact, ctx.now
+    if contact.opted_out and ctx.message.channel == "sms":
+        # an opted-out number gets nothing until it texts START (handled by keywords)
+        return True
+    if ctx.conversation is None:
+        found = rt.flows.by_keyword(ctx.text)
+        if found is None:
+            ctx.reply(no_survey_reply(rt, contact.language), kind="notice")
+            return True
+        flow, lang = found
+        conversation, outs = start_conversation(
+            session,
+            contact,
+            flow,
+            channel=ctx.message.channel,
+            lang=lang,
+            now=now,
+            deliver="collect",
+        )
+        ctx.conversation = conversation
+        ctx.changed = conversation
+        ctx.replies.extend(outs)
+        return True
+    conversation = ctx.conversation
+    flow = flow_for_conversation(session, conversation)
+    sprint = engine.resume(flow, conversation.state, ctx.text, now, scorer=scorer)
+    ctx.replies.extend(ctx.apply(conversation, flow, sprint))
+    return True
+
+
+def evaluate_alerts(ctx: InboundContext) -> None:
+    """Alert rules on the conversation this message changed, if any (never fails the
+    message: :func:`cfbot.services.alerts.after_sprint` isolates its own errors)."""
+    conversation = ctx.changed
+    if conversation is None:
+        return
+    flow = flow_for_conversation(ctx.session, conversation)
+    alerts.after_sprint(ctx.rt, ctx.session, conversation, flow, None, ctx.now)
+
+
+# The order is the safety policy: a crisis is answered before anything else (even STOP
+# or an opted-out number), system words before survey answers, and a text after a crisis
+# goes to the staff rather than into a new survey.
+PIPELINE: tuple[Step, ...] = (
+    crisis_response.handle_crisis,
+    keywords.handle_keywords,
+    crisis_response.handle_crisis_followup,
+    run_flow,
+)
+
+
+def no_survey_reply(rt: Runtime, lang: str) -> str:
+    """Reply to a text from someone with no open survey: how to give feedback.
+
+    The wording lives in the gettext catalogs (``locales/``), where admins can change it.
+    """
+    keyword = None
+    for flow in rt.flows.all():
+        words = flow.keywords.get(lang) or next(iter(flow.keywords.values()), ())
+        if words:
+            keyword = words[0]
+            break
+    if keyword:
+        return translate(
+            lang,
+            "Thanks for your message. To give feedback about a visit, text {keyword}.",
+            keyword=keyword,
+        )
+    return translate(lang, "Thanks for your message. We have no survey open for you right now.")
+
+
+# --------------------------------------------------------------------------- handling
+
+
+def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) -> InboundResult:
+    """Store, then process, one inbound message exactly once. Returns the replies to send
+    back in the response (the same replies again for a retried delivery)."""
+    now = now or rt.now()
+    stored: tuple[int, int, bool] | None = None
+    for _attempt in range(3):
+        try:
+            stored = _store_inbound(rt, msg, now)
+            break
+        except IntegrityError:
+            # a concurrent request created the same contact or message; look again
+            continue
+    if stored is None:  # pragma: no cover - three races in a row
+        raise RuntimeError("could not store inbound message")
+    message_id, contact_id, is_new = stored
+    with unit_of_work(rt.engine) as session:
+        contact = lock_contact(session, contact_id)
+        pending = session.exec(
+            select(Message)
+            .where(
+                Message.contact_id == contact_id,
+                Message.direction == "in",
+                col(Message.processed_at).is_(None),
+                col(Message.id) <= message_id,
+            )
+            .order_by(col(Message.id))
+        ).all()
+        for pending_msg in pending:
+            process_message(rt, session, contact, pending_msg, now)
+        replies = _replies_for(session, message_id)
+    return InboundResult(message_id=message_id, replies=replies, duplicate=not is_new)
+
+
+def _store_inbound(rt: Runtime, msg: InboundMsg, now: datetime) -> tuple[int, int, bool]:
+    with unit_of_work(rt.engine) as session:
+        if msg.external_id:
+            existing = session.exec(
+                select(Message).where(Message.external_id == msg.external_id)
+            ).first()
+            if existing is not None and existing.id is not None:
+                assert existing.contact_id is not None
+                return existing.id, existing.contact_id, False
+        contact = get_or_create_contact(session, msg.channel, msg.address, now)
+        row = Message(
+            contact_id=contact.id,
+            direction="in",
+            channel=msg.channel,
+            address=msg.address,
+            body=storable_text(msg.text),
+            external_id=msg.external_id,
+            status="received",
+            kind="media" if msg.media_count and not msg.text.strip() else "text",
+            created_at=msg.received_at or now,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None and contact.id is not None
+        return row.id, contact.id, True
+
+
+def _replies_for(session: Session, message_id: int) -> list[str]:
+    rows = session.exec(
+        select(Message)
+        .where(Message.reply_to_id == message_id, Message.direction == "out")
+        .order_by(col(Message.id))
+    ).all()
+    return [r.body for r in rows if r.status != "queued"]
+
+
+def process_message(
+    rt: Runtime, session: Session, contact: Contact, message: Message, now: datetime
+) -> None:
+    """Run one stored inbound message through :data:`PIPELINE` under the contact's lock,
+    then evaluate alerts and store the immediate replies."""
+    conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
+    if message.channel == "sms" and (contact.unreachable or contact.delivery_failures):
+        # a number that texts us is a reachable mobile, whatever earlier sends said; done
+        # here, before any step, so a crisis text (handled first) resets it too
+        contact.unreachable = False
+        contact.unreachable_reason = None
+        contact.delivery_failures = 0
+        contact.updated_at = now
+        session.add(contact)
+    ctx = InboundContext(rt, session, contact, message, conversation, now)
+    for step in PIPELINE:
+        if step(ctx):
+            break
+    evaluate_alerts(ctx)
+    message.processed_at = now
+    message.status = "processed"
+    if message.conversation_id is None and ctx.conversation is not None:
+        message.conversation_id = ctx.conversation.id
+    session.add(message)
+    for out in ctx.replies:
+        store_outbound(
+            session,
+            contact,
+            message.channel,
+            message.address,
+            out,
+            conversation=ctx.conversation,
+            reply_to=message,
+            now=now,
+            immediate=True,
+        )
