@@ -1,16 +1,30 @@
 """Settings from the environment (12-factor), typed, with development defaults.
 
-Production (``CFBOT_ENV=production``) refuses to start without a real ``SECRET_KEY`` and
-without Twilio signature checking; secrets are never included in ``repr`` or logs.
+One declaration per setting below: its type, its default and the environment variable it
+is read from (pydantic-settings). Production (``CFBOT_ENV=production``) refuses to start
+without a real ``SECRET_KEY`` and without Twilio signature checking; secrets are never
+included in ``repr`` or logs. Errors name the variable at fault.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.exceptions import SettingsError
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 DEFAULT_PROGRAM_NAME = "Health department feedback"
@@ -20,21 +34,6 @@ SECRET_FIELDS = frozenset({"secret_key", "twilio_auth_token", "smtp_url", "datab
 
 class ConfigError(RuntimeError):
     """Raised when settings are missing or invalid; the message names the variable."""
-
-
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _float(name: str, value: str | None, default: float) -> float:
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from exc
 
 
 def mask_url(url: str | None) -> str:
@@ -49,78 +48,135 @@ def mask_url(url: str | None) -> str:
     return url
 
 
-# alert timing settings: (field, environment variable, default)
-_ALERT_NUMBERS: tuple[tuple[str, str, float], ...] = (
-    ("alert_rearm_hours", "CFBOT_ALERT_REARM_HOURS", 24.0),
-    ("alert_hold_minutes", "CFBOT_ALERT_HOLD_MINUTES", 30.0),
-    ("alert_escalate_urgent_minutes", "CFBOT_ALERT_ESCALATE_URGENT_MINUTES", 15.0),
-    ("alert_escalate_business_days", "CFBOT_ALERT_ESCALATE_BUSINESS_DAYS", 1.0),
-    ("alert_link_days", "CFBOT_ALERT_LINK_DAYS", 7.0),
-    ("alert_sentiment_threshold", "CFBOT_ALERT_SENTIMENT_THRESHOLD", -0.3),
-    ("crisis_hold_days", "CFBOT_CRISIS_HOLD_DAYS", 14.0),
-    ("crisis_dedupe_minutes", "CFBOT_CRISIS_DEDUPE_MINUTES", 10.0),
-)
+def _var(name: str, default: Any, var: str | None = None, **kw: Any) -> Any:
+    """A setting read from ``var`` (default ``CFBOT_<NAME>``); the field name works too."""
+    env = var or f"CFBOT_{name.upper()}"
+    return Field(default, validation_alias=AliasChoices(env, name), **kw)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """All runtime settings. Build with :meth:`from_env`; override any field in tests."""
+# which mapping from_env() reads (os.environ unless a test passes its own)
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("cfbot_environ", default=None)
 
-    env: str = "development"
-    database_url: str = ""
-    secret_key: str = DEV_SECRET_KEY
-    public_url: str = ""
-    conversations_dir: str = "conversations"
-    timezone: str = "America/Chicago"
-    twilio_account_sid: str = ""
-    twilio_auth_token: str = ""
-    twilio_from_number: str = ""
-    twilio_messaging_service_sid: str = ""
-    twilio_api_base_url: str = ""
-    twilio_validate_signature: bool = True
-    twilio_timeout: float = 10.0
-    sms_unreachable_after: int = 3
-    smtp_url: str = ""
-    mail_from: str = "cfbot@localhost"
-    smtp_timeout: float = 15.0
-    routing_file: str = ""  # default: <conversations_dir>/routing.yaml
-    alert_rearm_hours: float = 24.0
-    alert_hold_minutes: float = 30.0
-    alert_escalate_urgent_minutes: float = 15.0
-    alert_escalate_business_days: float = 1.0
-    alert_digest_hour: int = 7
-    alert_link_days: float = 7.0
-    alert_sentiment_threshold: float = -0.3
-    crisis_hold_days: float = 14.0
-    crisis_dedupe_minutes: float = 10.0
-    program_name: str = DEFAULT_PROGRAM_NAME
-    help_contact: str = DEFAULT_HELP_CONTACT
-    default_region: str = "US"
-    sms_channel: str = "console"
-    demo: bool = False
-    instance_path: str = "instance"
+
+class _MappingSource(EnvSettingsSource):
+    """Environment variables from a given mapping (``from_env(environ=...)``)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls, case_sensitive=True)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # an empty variable means "not set": the default applies
+        return {k: v for k, v in self._environ.items() if v != ""}
+
+
+class Settings(BaseSettings):
+    """All runtime settings. Build with :meth:`from_env`; tests override any field."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, populate_by_name=True, extra="forbid", case_sensitive=True
+    )
+
+    env: str = _var("env", "development")
+    database_url: str = _var("database_url", "", "DATABASE_URL")
+    secret_key: str = _var("secret_key", DEV_SECRET_KEY, "SECRET_KEY")
+    public_url: str = _var("public_url", "")
+    conversations_dir: str = _var("conversations_dir", "conversations")
+    timezone: str = _var("timezone", "America/Chicago")
+    twilio_account_sid: str = _var("twilio_account_sid", "", "TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str = _var("twilio_auth_token", "", "TWILIO_AUTH_TOKEN")
+    twilio_from_number: str = _var("twilio_from_number", "", "TWILIO_FROM_NUMBER")
+    twilio_messaging_service_sid: str = _var(
+        "twilio_messaging_service_sid", "", "TWILIO_MESSAGING_SERVICE_SID"
+    )
+    twilio_api_base_url: str = _var("twilio_api_base_url", "")
+    twilio_validate_signature: bool = _var("twilio_validate_signature", True)
+    twilio_timeout: float = _var("twilio_timeout", 10.0)
+    sms_unreachable_after: int = _var("sms_unreachable_after", 3)
+    smtp_url: str = _var("smtp_url", "", "SMTP_URL")
+    mail_from: str = _var("mail_from", "cfbot@localhost")
+    smtp_timeout: float = _var("smtp_timeout", 15.0)
+    routing_file: str = _var("routing_file", "")  # default: <conversations_dir>/routing.yaml
+    alert_rearm_hours: float = _var("alert_rearm_hours", 24.0)
+    alert_hold_minutes: float = _var("alert_hold_minutes", 30.0)
+    alert_escalate_urgent_minutes: float = _var("alert_escalate_urgent_minutes", 15.0)
+    alert_escalate_business_days: float = _var("alert_escalate_business_days", 1.0)
+    alert_digest_hour: int = _var("alert_digest_hour", 7)
+    alert_link_days: float = _var("alert_link_days", 7.0)
+    alert_sentiment_threshold: float = _var("alert_sentiment_threshold", -0.3)
+    crisis_hold_days: float = _var("crisis_hold_days", 14.0)
+    crisis_dedupe_minutes: float = _var("crisis_dedupe_minutes", 10.0)
+    program_name: str = _var("program_name", DEFAULT_PROGRAM_NAME)
+    help_contact: str = _var("help_contact", DEFAULT_HELP_CONTACT)
+    default_region: str = _var("default_region", "US")
+    # empty: "twilio" when TWILIO_ACCOUNT_SID is set, else "console"
+    sms_channel: str = _var("sms_channel", "")
+    demo: bool = _var("demo", False)
+    # empty: ./instance under the working directory
+    instance_path: str = _var("instance_path", "")
     # visits, invitations and the outbox (see cfbot/services/invitations.py, outbox.py)
-    default_flow: str = ""
-    sites: tuple[str, ...] = ()
-    invitation_delay_hours: float = 2.0
-    quiet_hours_start: str = "08:00"
-    quiet_hours_end: str = "21:00"
-    frequency_cap_days: float = 30.0
-    if_busy: str = "skip"
-    visit_max_age_days: float = 7.0
-    sms_segments_per_second: float = 1.0
-    outbox_max_attempts: int = 5
-    outbox_stuck_minutes: float = 10.0
-    retention_days: int = 0
-    import_max_rows: int = 1_000_000
+    default_flow: str = _var("default_flow", "")
+    sites: Annotated[tuple[str, ...], NoDecode] = _var("sites", ())  # comma-separated
+    invitation_delay_hours: float = _var("invitation_delay_hours", 2.0)
+    quiet_hours_start: str = _var("quiet_hours_start", "08:00")
+    quiet_hours_end: str = _var("quiet_hours_end", "21:00")
+    frequency_cap_days: float = _var("frequency_cap_days", 30.0)
+    if_busy: str = _var("if_busy", "skip")
+    visit_max_age_days: float = _var("visit_max_age_days", 7.0)
+    sms_segments_per_second: float = _var("sms_segments_per_second", 1.0)
+    outbox_max_attempts: int = _var("outbox_max_attempts", 5)
+    outbox_stuck_minutes: float = _var("outbox_stuck_minutes", 10.0)
+    retention_days: int = _var("retention_days", 0)
+    import_max_rows: int = _var("import_max_rows", 1_000_000)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # overrides first, then the environment (no .env files: deployments set variables)
+        return (init_settings, _MappingSource(settings_cls, _ENVIRON.get() or os.environ))
+
+    @field_validator("env", "if_busy", mode="after")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @field_validator("default_region", mode="after")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @field_validator(
+        "default_flow", "quiet_hours_start", "quiet_hours_end", "sms_channel", mode="after"
+    )
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("public_url", mode="after")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("sites", mode="before")
+    @classmethod
+    def _site_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(x.strip().lower() for x in value.split(",") if x.strip())
+        return value
 
     def __repr__(self) -> str:  # secrets never reach logs via repr()
         parts = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in SECRET_FIELDS and value:
-                value = mask_url(value) if f.name in {"smtp_url", "database_url"} else "***"
-            parts.append(f"{f.name}={value!r}")
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in SECRET_FIELDS and value:
+                value = mask_url(value) if name in {"smtp_url", "database_url"} else "***"
+            parts.append(f"{name}={value!r}")
         return f"Settings({', '.join(parts)})"
 
     def program_name_for(self, lang: str) -> str:
@@ -148,81 +204,42 @@ class Settings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def __str__(self) -> str:
+        return repr(self)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read settings from ``environ`` (default ``os.environ``) and apply overrides."""
-        e = os.environ if environ is None else environ
-        instance = e.get("CFBOT_INSTANCE_PATH", str(Path.cwd() / "instance"))
-        values: dict[str, object] = {
-            "env": e.get("CFBOT_ENV", "development").strip().lower(),
-            "database_url": e.get("DATABASE_URL", ""),
-            "secret_key": e.get("SECRET_KEY", DEV_SECRET_KEY),
-            "public_url": e.get("CFBOT_PUBLIC_URL", "").rstrip("/"),
-            "conversations_dir": e.get("CFBOT_CONVERSATIONS_DIR", "conversations"),
-            "timezone": e.get("CFBOT_TIMEZONE", "America/Chicago"),
-            "twilio_account_sid": e.get("TWILIO_ACCOUNT_SID", ""),
-            "twilio_auth_token": e.get("TWILIO_AUTH_TOKEN", ""),
-            "twilio_from_number": e.get("TWILIO_FROM_NUMBER", ""),
-            "twilio_messaging_service_sid": e.get("TWILIO_MESSAGING_SERVICE_SID", ""),
-            "twilio_api_base_url": e.get("CFBOT_TWILIO_API_BASE_URL", ""),
-            "twilio_validate_signature": _bool(e.get("CFBOT_TWILIO_VALIDATE_SIGNATURE"), True),
-            "twilio_timeout": _float("CFBOT_TWILIO_TIMEOUT", e.get("CFBOT_TWILIO_TIMEOUT"), 10.0),
-            "sms_unreachable_after": int(
-                _float("CFBOT_SMS_UNREACHABLE_AFTER", e.get("CFBOT_SMS_UNREACHABLE_AFTER"), 3)
-            ),
-            "smtp_url": e.get("SMTP_URL", ""),
-            "mail_from": e.get("CFBOT_MAIL_FROM", "cfbot@localhost"),
-            "smtp_timeout": _float("CFBOT_SMTP_TIMEOUT", e.get("CFBOT_SMTP_TIMEOUT"), 15.0),
-            "routing_file": e.get("CFBOT_ROUTING_FILE", ""),
-            **{name: _float(var, e.get(var), default) for name, var, default in _ALERT_NUMBERS},
-            "program_name": e.get("CFBOT_PROGRAM_NAME", DEFAULT_PROGRAM_NAME),
-            "help_contact": e.get("CFBOT_HELP_CONTACT", DEFAULT_HELP_CONTACT),
-            "default_region": e.get("CFBOT_DEFAULT_REGION", "US").upper(),
-            "sms_channel": e.get("CFBOT_SMS_CHANNEL", ""),
-            "demo": _bool(e.get("CFBOT_DEMO"), False),
-            "alert_digest_hour": int(
-                _float("CFBOT_ALERT_DIGEST_HOUR", e.get("CFBOT_ALERT_DIGEST_HOUR"), 7)
-            ),
-            "instance_path": instance,
-            "default_flow": e.get("CFBOT_DEFAULT_FLOW", "").strip(),
-            "sites": tuple(
-                x.strip().lower() for x in e.get("CFBOT_SITES", "").split(",") if x.strip()
-            ),
-            "invitation_delay_hours": _float(
-                "CFBOT_INVITATION_DELAY_HOURS", e.get("CFBOT_INVITATION_DELAY_HOURS"), 2.0
-            ),
-            "quiet_hours_start": e.get("CFBOT_QUIET_HOURS_START", "08:00").strip(),
-            "quiet_hours_end": e.get("CFBOT_QUIET_HOURS_END", "21:00").strip(),
-            "frequency_cap_days": _float(
-                "CFBOT_FREQUENCY_CAP_DAYS", e.get("CFBOT_FREQUENCY_CAP_DAYS"), 30.0
-            ),
-            "if_busy": e.get("CFBOT_IF_BUSY", "skip").strip().lower(),
-            "visit_max_age_days": _float(
-                "CFBOT_VISIT_MAX_AGE_DAYS", e.get("CFBOT_VISIT_MAX_AGE_DAYS"), 7.0
-            ),
-            "sms_segments_per_second": _float(
-                "CFBOT_SMS_SEGMENTS_PER_SECOND", e.get("CFBOT_SMS_SEGMENTS_PER_SECOND"), 1.0
-            ),
-            "outbox_max_attempts": int(
-                _float("CFBOT_OUTBOX_MAX_ATTEMPTS", e.get("CFBOT_OUTBOX_MAX_ATTEMPTS"), 5)
-            ),
-            "outbox_stuck_minutes": _float(
-                "CFBOT_OUTBOX_STUCK_MINUTES", e.get("CFBOT_OUTBOX_STUCK_MINUTES"), 10.0
-            ),
-            "retention_days": int(_float("CFBOT_RETENTION_DAYS", e.get("CFBOT_RETENTION_DAYS"), 0)),
-            "import_max_rows": int(
-                _float("CFBOT_IMPORT_MAX_ROWS", e.get("CFBOT_IMPORT_MAX_ROWS"), 1_000_000)
-            ),
-        }
-        values.update(overrides)
-        if not values["database_url"]:
-            path = Path(str(values["instance_path"])) / "cfbot.sqlite3"
-            values["database_url"] = f"sqlite:///{path}"
-        if not values["sms_channel"]:
-            values["sms_channel"] = "twilio" if values["twilio_account_sid"] else "console"
-        settings = cls(**values)  # type: ignore[arg-type]
+        token = _ENVIRON.set(os.environ if environ is None else environ)
+        try:
+            settings = cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc)) from exc
+        except SettingsError as exc:
+            raise ConfigError(str(exc)) from exc
+        finally:
+            _ENVIRON.reset(token)
+        settings = settings._with_derived_defaults()
         settings.validate()
         return settings
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied and checked (tests, ``cfbot demo``)."""
+        try:
+            values = {**self.model_dump(), **changes}
+            copy = type(self).model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc)) from exc
+        return copy
+
+    def _with_derived_defaults(self) -> Settings:
+        instance = self.instance_path or str(Path.cwd() / "instance")
+        derived: dict[str, Any] = {"instance_path": instance}
+        if not self.database_url:
+            derived["database_url"] = f"sqlite:///{Path(instance) / 'cfbot.sqlite3'}"
+        if not self.sms_channel:
+            derived["sms_channel"] = "twilio" if self.twilio_account_sid else "console"
+        return self.model_copy(update=derived)
 
     def validate(self) -> None:
         """Fail fast with a message naming the variable at fault."""
@@ -280,3 +297,20 @@ class Settings:
             raise ConfigError("CFBOT_OUTBOX_MAX_ATTEMPTS must be at least 1")
         if self.retention_days < 0:
             raise ConfigError("CFBOT_RETENTION_DAYS must be 0 (keep) or a number of days")
+
+
+def _variable(field: str) -> str:
+    info: FieldInfo | None = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field
+
+
+def _explain(exc: ValidationError) -> str:
+    """A pydantic error in the words of an admin: the variable, what it must be, the value."""
+    parts = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        parts.append(f"{_variable(field)}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(parts)

@@ -65,9 +65,8 @@ def test_normal_alert_escalates_after_one_business_day(rt, smtp):
 
 
 def test_escalation_setting_is_configurable(rt):
-    from dataclasses import replace
 
-    rt.settings = replace(rt.settings, alert_escalate_business_days=0.5)
+    rt.settings = rt.settings.replace(alert_escalate_business_days=0.5)
     unhappy(rt)
     (alert,) = rows(rt, Alert)
     # 09:01 Tuesday + 4.5 business hours

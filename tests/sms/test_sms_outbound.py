@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from datetime import timedelta
 
@@ -176,9 +175,7 @@ def test_wrong_credentials_are_final(fake_twilio):
 
 def test_the_runtime_builds_the_twilio_channel_from_settings(settings, fake_twilio):
     rt = build_runtime(
-        dataclasses.replace(
-            settings, sms_channel="twilio", twilio_api_base_url=fake_twilio.base_url
-        )
+        settings.replace(sms_channel="twilio", twilio_api_base_url=fake_twilio.base_url)
     )
     channel = rt.channels["sms"]
     assert isinstance(channel, TwilioSmsChannel)

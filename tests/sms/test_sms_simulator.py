@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from sms_helpers import all_rows
@@ -52,5 +51,5 @@ def test_simulator_needs_csrf(client, rt):
 
 
 def test_simulator_exists_only_in_the_demo(settings):
-    app = create_app(dataclasses.replace(settings, demo=False))
+    app = create_app(settings.replace(demo=False))
     assert app.test_client().get("/dev/sms").status_code == 404

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from sms_helpers import (
     AUTH_TOKEN,
@@ -83,7 +81,7 @@ def test_query_string_is_part_of_the_signed_url(client, rt):
 
 
 def test_without_public_url_the_request_url_is_checked(settings):
-    app = create_app(dataclasses.replace(settings, public_url=""))
+    app = create_app(settings.replace(public_url=""))
     client = app.test_client()
     form = inbound_form("hello")
     ok = client.post(
@@ -98,9 +96,7 @@ def test_without_public_url_the_request_url_is_checked(settings):
 
 
 def test_production_behind_tls_proxy_checks_the_forwarded_https_url(settings):
-    prod = dataclasses.replace(
-        settings, env="production", public_url="", demo=False, secret_key="x" * 40
-    )
+    prod = settings.replace(env="production", public_url="", demo=False, secret_key="x" * 40)
     app = create_app(prod)
     client = app.test_client()
     form = inbound_form("hello")
@@ -115,16 +111,14 @@ def test_production_behind_tls_proxy_checks_the_forwarded_https_url(settings):
 
 
 def test_signature_check_off_is_allowed_only_in_the_demo(settings):
-    demo = create_app(dataclasses.replace(settings, twilio_validate_signature=False, demo=True))
+    demo = create_app(settings.replace(twilio_validate_signature=False, demo=True))
     assert demo.test_client().post(INBOUND, data=inbound_form("hi")).status_code == 200
-    not_demo = create_app(
-        dataclasses.replace(settings, twilio_validate_signature=False, demo=False)
-    )
+    not_demo = create_app(settings.replace(twilio_validate_signature=False, demo=False))
     assert not_demo.test_client().post(INBOUND, data=inbound_form("hi")).status_code == 403
 
 
 def test_missing_auth_token_refuses_everything(settings):
-    app = create_app(dataclasses.replace(settings, twilio_auth_token=""))
+    app = create_app(settings.replace(twilio_auth_token=""))
     form = inbound_form("hi")
     response = app.test_client().post(
         INBOUND, data=form, headers={"X-Twilio-Signature": sign(PUBLIC_URL + INBOUND, form, "")}

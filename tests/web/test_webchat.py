@@ -81,14 +81,13 @@ def test_health_endpoint(client):
 def test_running_app_picks_up_an_edited_flow(settings, tmp_path):
     import shutil
     import time
-    from dataclasses import replace
 
     from cfbot import create_app
     from cfbot.web.context import get_runtime
 
     conv = tmp_path / "conv"
     shutil.copytree(settings.conversations_dir, conv)
-    app = create_app(replace(settings, conversations_dir=str(conv)))
+    app = create_app(settings.replace(conversations_dir=str(conv)))
     client = app.test_client()
     assert "Clinic visit follow-up" in client.get("/chat").get_data(as_text=True)
     path = conv / "clinic_visit.yaml"
