@@ -90,4 +90,4 @@ def get_session() -> Session:
     """The request's database session (being retired: the dashboard still uses it)."""
     if "cfbot_session" not in g:
         g.cfbot_session = Session(get_runtime().engine, expire_on_commit=False)
-    return g.cfbot_session  # type: ignore[no-any-return]
+    return g.cfbot_session

@@ -16,7 +16,7 @@ from cfbot.config import ConfigError, Settings
 
 def _settings(**overrides: object) -> Settings:
     try:
-        return Settings.from_env(**overrides)
+        return Settings.from_env(None, **overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 

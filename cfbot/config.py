@@ -220,7 +220,7 @@ class Settings(BaseSettings):
         finally:
             _ENVIRON.reset(token)
         settings = settings._with_derived_defaults()
-        settings.validate()
+        settings.check()
         return settings
 
     def replace(self, **changes: Any) -> Settings:
@@ -241,7 +241,7 @@ class Settings(BaseSettings):
             derived["sms_channel"] = "twilio" if self.twilio_account_sid else "console"
         return self.model_copy(update=derived)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         """Fail fast with a message naming the variable at fault."""
         if self.env not in {"development", "production", "test"}:
             raise ConfigError("CFBOT_ENV must be development, production or test")

@@ -56,9 +56,9 @@ def configure_logging(level: int = logging.INFO) -> None:
     _configured = True
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+        stream: logging.Handler = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stream)
         root.setLevel(level)
     for handler in root.handlers:
         handler.addFilter(MaskingFilter())

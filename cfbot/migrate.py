@@ -21,7 +21,7 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def _with_connection(database_url: str, action: Callable[[Config], None]) -> None:
+def _with_connection(database_url: str, action: Callable[[Config], object]) -> None:
     # one transaction, on cfbot's own engine (SQLite pragmas, psycopg 3 URL handling)
     cfg = alembic_config(database_url)
     with get_engine(database_url).begin() as conn:

@@ -95,7 +95,7 @@ def flow_for_site(rt: Runtime, site: str) -> Flow | None:
         if site.lower() in {s.lower() for s in flow.sites}:
             return flow
     if rt.settings.default_flow:
-        return rt.flows.get(rt.settings.default_flow)  # type: ignore[no-any-return]
+        return rt.flows.get(rt.settings.default_flow)
     flows = rt.flows.all()
     return flows[0] if len(flows) == 1 else None
 

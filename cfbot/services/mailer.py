@@ -199,7 +199,7 @@ def get_mailer(rt: Any) -> MailProvider:
     if mailer is None:
         mailer = build_mailer(rt.settings)
         rt.extras["mailer"] = mailer
-    return mailer  # type: ignore[no-any-return]
+    return mailer
 
 
 def build_message(

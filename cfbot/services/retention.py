@@ -34,19 +34,19 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
     with unit_of_work(rt.engine) as session:
         changed += session.execute(  # type: ignore[attr-defined]
             update(Message)
-            .where(col(Message.created_at) < cutoff, Message.body != REMOVED)
+            .where(col(Message.created_at) < cutoff, col(Message.body) != REMOVED)
             .where(col(Message.status).notin_(("queued", "sending")))
             .values(body=REMOVED, address="")
         ).rowcount
         changed += session.execute(  # type: ignore[attr-defined]
             update(Answer)
-            .where(col(Answer.created_at) < cutoff, Answer.question_type == "text")
-            .where(Answer.raw_text != REMOVED)
+            .where(col(Answer.created_at) < cutoff, col(Answer.question_type) == "text")
+            .where(col(Answer.raw_text) != REMOVED)
             .values(raw_text=REMOVED, value_text=None)
         ).rowcount
         changed += session.execute(  # type: ignore[attr-defined]
             update(Visit)
-            .where(col(Visit.created_at) < cutoff, Visit.phone != "")
+            .where(col(Visit.created_at) < cutoff, col(Visit.phone) != "")
             .values(phone="", first_name=None)
         ).rowcount
     from cfbot.services.alerts import anonymise_before

@@ -284,7 +284,7 @@ def _store(
     existing: dict[tuple[str, str], Visit] = {}
     by_source: dict[str, list[str]] = {}
     for source, ext in keyed:
-        by_source.setdefault(source, []).append(ext)  # type: ignore[arg-type]
+        by_source.setdefault(source, []).append(ext)
     for source, ids in by_source.items():
         for chunk in _chunks(ids, 500):
             for row in session.exec(
@@ -314,15 +314,18 @@ def _store(
             repeats.append((repeat, seen[key]))
             results.append(repeat)
             continue
-        contact = contacts.get(v.phone)
-        if contact is None:
+        known = contacts.get(v.phone)
+        if known is None:
             contact = Contact(
                 phone=v.phone, created_at=now, updated_at=now, language=v.language or "en"
             )
             session.add(contact)
             contacts[v.phone] = contact
+        else:
+            contact = known
         _update_contact(contact, v, now)
-        visit = Visit(
+        # contact_id is filled in after the flush below gives new contacts their ids
+        visit = Visit(  # type: ignore[call-arg]
             source=v.source,
             external_id=v.external_id,
             phone=v.phone,

@@ -15,7 +15,7 @@ from cfbot.runtime import Runtime
 
 def get_runtime(app: Flask | None = None) -> Runtime:
     """The :class:`Runtime` of ``app`` (default: the current app)."""
-    return (app or current_app).extensions["cfbot"]  # type: ignore[no-any-return]
+    return (app or current_app).extensions["cfbot"]
 
 
 def page_language() -> str:

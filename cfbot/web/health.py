@@ -11,7 +11,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz():
     """200 when the database answers and flows are loaded."""
     rt = get_runtime()
     ping(rt.engine)
