@@ -7,11 +7,70 @@ code never compares naive and aware values. JSON columns hold engine state and c
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+# Statuses and kinds. Columns stay plain strings (no database enum types to migrate);
+# code compares and assigns these members, which are equal to their string values.
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class MessageStatus(StrEnum):
+    """Inbound: received -> processed. Outbound (the outbox): queued -> sending -> sent
+    -> delivered | undelivered | failed; unknown when a send may or may not have happened;
+    cancelled when STOP or staff withdrew it. Twilio's own words are mapped on arrival."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+class ConversationStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # after a crisis message: no questions or reminders
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    STOPPED = "stopped"
+
+
+class InvitationStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    WAITING = "waiting"  # the contact is busy in another survey (CFBOT_IF_BUSY=wait)
+    SENT = "sent"
+    SKIPPED = "skipped"
+
+
+class AlertKind(StrEnum):
+    DISSATISFACTION = "dissatisfaction"
+    CRISIS = "crisis"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 def utcnow() -> datetime:

@@ -21,7 +21,16 @@ from cfbot.flows import engine
 from cfbot.flows.definition import Flow, parse_flow
 from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
 from cfbot.flows.segments import sms_info
-from cfbot.models import Answer, Contact, Conversation, FlowVersion, Message
+from cfbot.models import (
+    Answer,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    FlowVersion,
+    Message,
+    MessageStatus,
+)
 from cfbot.runtime import Runtime
 from cfbot.services.sentiment import score
 
@@ -225,7 +234,7 @@ def start_conversation(
         flow_version_id=version.id,  # type: ignore[arg-type]
         channel=channel,
         language=language,
-        status="active",
+        status=ConversationStatus.ACTIVE,
         state={},
         context=ctx,
         site=site,
@@ -275,9 +284,9 @@ def apply_sprint(
     # the engine knows when a tick can next change the state (reminder, then expiry)
     conversation.next_wake_at = engine.next_timer(state)
     status = engine.state_status(state)
-    if conversation.status in ("active",) and status != "active":
+    if conversation.status == ConversationStatus.ACTIVE and status != ConversationStatus.ACTIVE:
         conversation.status = status
-    if conversation.status != "active":
+    if conversation.status != ConversationStatus.ACTIVE:
         conversation.open_key = None
         conversation.next_wake_at = None
         conversation.completed_at = conversation.completed_at or now
@@ -341,14 +350,14 @@ def store_outbound(
     row = Message(
         contact_id=contact.id,
         conversation_id=conversation.id if conversation is not None else None,
-        direction="out",
+        direction=Direction.OUT,
         channel=channel,
         address=address,
         body=out.text,
         kind=out.kind,
         reply_to_id=reply_to.id if reply_to is not None else None,
         # an immediate reply travels in the response (TwiML / JSON); the rest wait
-        status="sent" if immediate else "queued",
+        status=MessageStatus.SENT if immediate else MessageStatus.QUEUED,
         encoding=info.encoding,
         segments=info.segments,
         created_at=now,

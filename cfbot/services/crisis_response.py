@@ -32,7 +32,7 @@ from sqlmodel import col, select
 
 from cfbot.i18n import SUPPORTED_LANGUAGES, translate
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Alert
+from cfbot.models import Alert, AlertStatus, ConversationStatus
 from cfbot.services import alerts
 from cfbot.services.conversation import InboundContext
 from cfbot.services.routing import Routing, get_routing
@@ -116,8 +116,8 @@ def handle_crisis(ctx: InboundContext) -> bool:
     ctx.reply(crisis_reply(routing, lang), kind="crisis")
     conversation = ctx.conversation
     paused = False
-    if conversation is not None and conversation.status == "active":
-        conversation.status = "paused"
+    if conversation is not None and conversation.status == ConversationStatus.ACTIVE:
+        conversation.status = ConversationStatus.PAUSED
         conversation.open_key = None
         conversation.next_wake_at = None
         conversation.updated_at = now
@@ -164,7 +164,7 @@ def handle_crisis_followup(ctx: InboundContext) -> bool:
             Alert.kind == alerts.CRISIS,
             Alert.contact_id == ctx.contact.id,
             col(Alert.created_at) >= since,
-            col(Alert.status) != "resolved",
+            col(Alert.status) != AlertStatus.RESOLVED,
         )
         .order_by(col(Alert.id).desc())
     ).first()

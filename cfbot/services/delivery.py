@@ -32,7 +32,7 @@ from cfbot.channels.twilio_sms import (
 )
 from cfbot.db import unit_of_work
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Contact, Message
+from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
 from cfbot.services.conversation import lock_contact
 
@@ -51,10 +51,13 @@ STATUS_RANK: dict[str, int] = {
     "undelivered": 3,
     "failed": 3,
     "canceled": 3,
+    "cancelled": 3,
     "partially_delivered": 3,
     "read": 4,
 }
 FAILED_STATUSES = frozenset({"undelivered", "failed"})
+# Twilio's words that we store in our own spelling
+OUR_WORD = {"canceled": MessageStatus.CANCELLED}
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -78,13 +81,13 @@ def cancel_queued(session: Session, contact_id: int | None, reason: str = "optou
     rows = session.exec(
         select(Message).where(
             Message.contact_id == contact_id,
-            Message.direction == "out",
+            Message.direction == Direction.OUT,
             Message.channel == "sms",
-            Message.status == "queued",
+            Message.status == MessageStatus.QUEUED,
         )
     ).all()
     for row in rows:
-        row.status = "cancelled"
+        row.status = MessageStatus.CANCELLED
         row.error_code = reason[:20]
         row.next_attempt_at = None
         session.add(row)
@@ -170,7 +173,7 @@ def mark_send_result(
     """
     message.attempts += 1
     if result.ok:
-        message.status = "sent"
+        message.status = MessageStatus.SENT
         message.external_id = result.external_id or message.external_id
         message.error_code = None
         message.sent_at = now
@@ -180,16 +183,16 @@ def mark_send_result(
     message.error_code = (result.error_code or result.error or "error")[:20]
     if result.status == "unknown":
         # the provider may have sent it; never resend blindly (staff review, callbacks fix it)
-        message.status = "unknown"
+        message.status = MessageStatus.UNKNOWN
         message.next_attempt_at = None
         session.add(message)
         return
     if result.retryable and message.attempts < max_attempts:
-        message.status = "queued"
+        message.status = MessageStatus.QUEUED
         message.next_attempt_at = now + retry_delay(message.attempts, result.retry_after)
         session.add(message)
         return
-    message.status = "failed"
+    message.status = MessageStatus.FAILED
     message.next_attempt_at = None
     session.add(message)
     if message.contact_id is not None and message.channel == "sms":
@@ -225,7 +228,7 @@ def apply_status_callback(rt: Runtime, form: Mapping[str, str], now: datetime) -
     code = _clean_code(form.get("ErrorCode"))
     with unit_of_work(rt.engine) as session:
         message = session.exec(
-            select(Message).where(Message.external_id == sid, Message.direction == "out")
+            select(Message).where(Message.external_id == sid, Message.direction == Direction.OUT)
         ).first()
         if message is None:
             return "unknown"
@@ -235,7 +238,7 @@ def apply_status_callback(rt: Runtime, form: Mapping[str, str], now: datetime) -
         if STATUS_RANK[status] <= current and not (code and message.error_code != code):
             return "unchanged"
         if STATUS_RANK[status] > current:
-            message.status = status
+            message.status = OUR_WORD.get(status, status)
         if code:
             message.error_code = code
         session.add(message)

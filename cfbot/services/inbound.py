@@ -28,7 +28,7 @@ from cfbot.channels.base import InboundMsg
 from cfbot.db import unit_of_work
 from cfbot.flows import engine
 from cfbot.i18n import translate
-from cfbot.models import Contact, Message
+from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
 from cfbot.services import alerts, crisis_response, keywords
 from cfbot.services.conversation import (
@@ -159,7 +159,7 @@ def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) ->
             select(Message)
             .where(
                 Message.contact_id == contact_id,
-                Message.direction == "in",
+                Message.direction == Direction.IN,
                 col(Message.processed_at).is_(None),
                 col(Message.id) <= message_id,
             )
@@ -183,12 +183,12 @@ def _store_inbound(rt: Runtime, msg: InboundMsg, now: datetime) -> tuple[int, in
         contact = get_or_create_contact(session, msg.channel, msg.address, now)
         row = Message(
             contact_id=contact.id,
-            direction="in",
+            direction=Direction.IN,
             channel=msg.channel,
             address=msg.address,
             body=storable_text(msg.text),
             external_id=msg.external_id,
-            status="received",
+            status=MessageStatus.RECEIVED,
             kind="media" if msg.media_count and not msg.text.strip() else "text",
             created_at=msg.received_at or now,
         )
@@ -201,10 +201,10 @@ def _store_inbound(rt: Runtime, msg: InboundMsg, now: datetime) -> tuple[int, in
 def _replies_for(session: Session, message_id: int) -> list[str]:
     rows = session.exec(
         select(Message)
-        .where(Message.reply_to_id == message_id, Message.direction == "out")
+        .where(Message.reply_to_id == message_id, Message.direction == Direction.OUT)
         .order_by(col(Message.id))
     ).all()
-    return [r.body for r in rows if r.status != "queued"]
+    return [r.body for r in rows if r.status != MessageStatus.QUEUED]
 
 
 def process_message(
@@ -227,7 +227,7 @@ def process_message(
             break
     evaluate_alerts(ctx)
     message.processed_at = now
-    message.status = "processed"
+    message.status = MessageStatus.PROCESSED
     if message.conversation_id is None and ctx.conversation is not None:
         message.conversation_id = ctx.conversation.id
     session.add(message)

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from cfbot.db import for_update, unit_of_work
 from cfbot.flows.definition import Flow, parse_duration
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Contact, Conversation, Invitation, Visit
+from cfbot.models import Contact, Conversation, Invitation, InvitationStatus, Visit
 from cfbot.runtime import Runtime
 from cfbot.services.conversation import lock_contact, open_conversation, start_conversation
 from cfbot.services.routing import get_routing
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # weeks ago is worth less than no survey)
 MAX_WAIT = timedelta(days=3)
 WAIT_RECHECK = timedelta(minutes=30)
-DUE_STATUSES = ("scheduled", "waiting")
+DUE_STATUSES = (InvitationStatus.SCHEDULED, InvitationStatus.WAITING)
 
 
 @dataclass(frozen=True)
@@ -179,23 +179,25 @@ def new_invitation(
         visit_id=visit.id,  # type: ignore[arg-type]
         contact_id=contact.id,  # type: ignore[arg-type]
         flow_id=flow.id,
-        status="scheduled",
+        status=InvitationStatus.SCHEDULED,
         send_at=send_at,
         created_at=now,
         updated_at=now,
     )
     # known at intake already; the send-time checks repeat them in case things change
     if contact.opted_out:
-        inv.status, inv.reason = "skipped", "opted_out"
+        inv.status, inv.reason = InvitationStatus.SKIPPED, "opted_out"
     elif contact.unreachable:
-        inv.status, inv.reason = "skipped", "unreachable"
+        inv.status, inv.reason = InvitationStatus.SKIPPED, "unreachable"
     return inv
 
 
 # --------------------------------------------------------------------------- the tick
 
 
-def find_due(session: Session, now: datetime, limit: int, status: str = "scheduled") -> list[Any]:
+def find_due(
+    session: Session, now: datetime, limit: int, status: str = InvitationStatus.SCHEDULED
+) -> list[Any]:
     """``(invitation id, contact id)`` of due invitations, oldest first.
 
     ``WHERE status = :s AND send_at <= :now ORDER BY send_at LIMIT n`` is one range scan of
@@ -252,7 +254,7 @@ def send_due_invitations(rt: Runtime, now: datetime | None = None, limit: int = 
 
 
 def _skip(inv: Invitation, reason: str, now: datetime) -> tuple[str, str]:
-    inv.status = "skipped"
+    inv.status = InvitationStatus.SKIPPED
     inv.reason = reason[:200]
     inv.updated_at = now
     return "skipped", reason.split(":", 1)[0]
@@ -309,7 +311,7 @@ def _process(
     if busy is not None:
         if rules.if_busy == "wait" and now - visit.visited_at < MAX_WAIT:
             wake = max(now + WAIT_RECHECK, busy.expires_at or now)
-            inv.status = "waiting"
+            inv.status = InvitationStatus.WAITING
             inv.send_at = next_allowed(wake, zone, rules.quiet_start, rules.quiet_end)
             inv.reason = f"waiting: contact in survey {busy.id}"
             inv.updated_at = now
@@ -339,7 +341,7 @@ def _process(
         program=visit.program,
         deliver="outbox",
     )
-    inv.status = "sent"
+    inv.status = InvitationStatus.SENT
     inv.reason = None
     inv.conversation_id = conversation.id
     inv.sent_at = now

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from cfbot.db import unit_of_work
 from cfbot.flows import engine
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Conversation
+from cfbot.models import Conversation, ConversationStatus
 from cfbot.runtime import Runtime
 from cfbot.services import alerts
 from cfbot.services.conversation import (
@@ -38,7 +38,10 @@ def run_due_timers(rt: Runtime, now: datetime | None = None, limit: int = 500) -
     with unit_of_work(rt.engine, immediate=False) as session:
         due = session.exec(
             select(Conversation.id, Conversation.contact_id)
-            .where(Conversation.status == "active", col(Conversation.next_wake_at) <= now)
+            .where(
+                Conversation.status == ConversationStatus.ACTIVE,
+                col(Conversation.next_wake_at) <= now,
+            )
             .order_by(col(Conversation.next_wake_at))
             .limit(limit)
         ).all()
@@ -47,7 +50,7 @@ def run_due_timers(rt: Runtime, now: datetime | None = None, limit: int = 500) -
         with unit_of_work(rt.engine) as session:
             contact = lock_contact(session, contact_id)
             conversation = session.get(Conversation, conversation_id)
-            if conversation is None or conversation.status != "active":
+            if conversation is None or conversation.status != ConversationStatus.ACTIVE:
                 continue
             if conversation.next_wake_at is None or conversation.next_wake_at > now:
                 continue

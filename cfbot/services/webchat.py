@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from cfbot.db import unit_of_work
-from cfbot.models import Contact, Message
+from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
 from cfbot.services.conversation import (
     get_or_create_contact,
@@ -79,10 +79,10 @@ def chat_view(rt: Runtime, webchat_id: str, after_id: int = 0, limit: int = 200)
             .limit(limit)
         ).all()
         lines = [
-            ChatLine(row.id or 0, "bot" if row.direction == "out" else "you", row.body)
+            ChatLine(row.id or 0, "bot" if row.direction == Direction.OUT else "you", row.body)
             for row in rows
             # reminders wait for the dispatcher to mark them delivered
-            if not (row.direction == "out" and row.status == "queued")
+            if not (row.direction == Direction.OUT and row.status == MessageStatus.QUEUED)
         ]
         is_open = open_conversation(session, contact.id) is not None  # type: ignore[arg-type]
         return ChatView(lines, is_open)

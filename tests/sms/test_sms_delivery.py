@@ -125,3 +125,13 @@ def test_malformed_callbacks_get_400(client, rt, form):
     assert post_signed(client, STATUS, form).status_code == 400
     (row,) = all_rows(rt.engine, Message)
     assert row.status == "sent" and row.error_code is None
+
+
+def test_twilio_canceled_is_stored_in_our_spelling(client, rt):
+    # Twilio says "canceled"; everything of ours (STOP, staff review) says "cancelled"
+    msg = sent_message(rt, sid(40))
+    assert callback(client, sid(40), "canceled").status_code == 204
+    assert get(rt, Message, msg.id).status == "cancelled"
+    # and a late "sent" never moves it back
+    assert callback(client, sid(40), "sent").status_code == 204
+    assert get(rt, Message, msg.id).status == "cancelled"
