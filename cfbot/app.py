@@ -7,15 +7,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g
-from sqlmodel import Session
+from flask import Flask
 
 from cfbot.config import Settings
 from cfbot.i18n import translate
 from cfbot.logging_setup import configure_logging
 from cfbot.runtime import build_runtime
 from cfbot.web import register_blueprints
-from cfbot.web.context import get_runtime, page_language
+from cfbot.web.context import page_language
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +64,6 @@ def build_app(config: Settings | dict[str, Any] | None = None) -> Flask:
                 for problem in runtime.flows.problems:
                     log.warning("flow problem: %s", problem)
 
-    @app.teardown_appcontext
-    def _close_session(exc: BaseException | None) -> None:
-        session = g.pop("cfbot_session", None)
-        if session is not None:
-            if exc is not None:
-                session.rollback()
-            session.close()
-
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         lang = page_language()
@@ -84,10 +75,3 @@ def build_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
     return app
-
-
-def get_session() -> Session:
-    """The request's database session (being retired: the dashboard still uses it)."""
-    if "cfbot_session" not in g:
-        g.cfbot_session = Session(get_runtime().engine, expire_on_commit=False)
-    return g.cfbot_session

@@ -191,7 +191,7 @@ class Message(SQLModel, table=True):
     processed_at: datetime | None = _dt()
     sent_at: datetime | None = _dt()
     # staff review of a delivery problem (unknown / failed / cancelled), see
-    # services.outbox.resolve_unknown: the latest review, who made it, what they did, why
+    # services.delivery_review.resolve_unknown: the latest review, who made it, what they did, why
     reviewed_at: datetime | None = _dt()
     reviewed_by: str | None = Field(default=None, max_length=200)
     review_action: str | None = Field(default=None, max_length=20)

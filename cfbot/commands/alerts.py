@@ -35,27 +35,21 @@ def alerts() -> None:
 @click.option("--limit", default=50, show_default=True)
 def list_command(status: str, site: str | None, limit: int) -> None:
     """Show alerts, newest first, with their email state (phones masked)."""
-    from sqlmodel import Session
+    from cfbot.services.alerts.views import alert_list
 
-    from cfbot.services import alerts as service
-
-    rt = cli_runtime()
-    with Session(rt.engine) as session:
-        rows = service.list_alerts(
-            session, status=None if status == "all" else status, site=site, limit=limit
+    page = alert_list(
+        cli_runtime(), status=None if status == "all" else status, site=site, limit=limit
+    )
+    if not page.alerts:
+        click.echo("no alerts")
+        return
+    for a in page.alerts:
+        delayed = page.delayed.get(a.id)
+        mail = f"  EMAIL DELAYED since {delayed:%Y-%m-%d %H:%M}Z" if delayed else ""
+        click.echo(
+            f"#{a.id:<5} {a.created_at:%Y-%m-%d %H:%M}Z {a.severity:<7} {a.status:<12} "
+            f"{a.site or '-':<12} {a.reason}{mail}"
         )
-        delayed = service.delayed_alert_ids(session, [a.id for a in rows if a.id is not None])
-        if not rows:
-            click.echo("no alerts")
-            return
-        for a in rows:
-            mail = (
-                f"  EMAIL DELAYED since {delayed[a.id]:%Y-%m-%d %H:%M}Z" if a.id in delayed else ""
-            )
-            click.echo(
-                f"#{a.id:<5} {a.created_at:%Y-%m-%d %H:%M}Z {a.severity:<7} {a.status:<12} "
-                f"{a.site or '-':<12} {a.reason}{mail}"
-            )
 
 
 @alerts.command("check-routing")
@@ -136,7 +130,7 @@ def digest_command() -> None:
 @alerts.command("retry-failed")
 def retry_failed_command() -> None:
     """Put emails that failed permanently back in the queue."""
-    from cfbot.services.alerts import retry_failed_mail
+    from cfbot.services.mail_queue import retry_failed_mail
 
     click.echo(f"re-queued {retry_failed_mail(cli_runtime())} email(s)")
 

@@ -30,7 +30,8 @@ from cfbot.flows import engine
 from cfbot.i18n import translate
 from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
-from cfbot.services import alerts, crisis_response, keywords
+from cfbot.services import crisis_response, keywords
+from cfbot.services.alerts.raising import evaluate_alerts as evaluate_alert_rules
 from cfbot.services.conversation import (
     InboundContext,
     flow_for_conversation,
@@ -96,12 +97,12 @@ def run_flow(ctx: InboundContext) -> bool:
 
 def evaluate_alerts(ctx: InboundContext) -> None:
     """Alert rules on the conversation this message changed, if any (never fails the
-    message: :func:`cfbot.services.alerts.after_sprint` isolates its own errors)."""
+    message: :func:`cfbot.services.alerts.raising.evaluate_alerts` isolates its own errors)."""
     conversation = ctx.changed
     if conversation is None:
         return
     flow = flow_for_conversation(ctx.session, conversation)
-    alerts.after_sprint(ctx.rt, ctx.session, conversation, flow, None, ctx.now)
+    evaluate_alert_rules(ctx.rt, ctx.session, conversation, flow, ctx.now)
 
 
 # The order is the safety policy: a crisis is answered before anything else (even STOP

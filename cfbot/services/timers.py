@@ -17,7 +17,7 @@ from cfbot.flows import engine
 from cfbot.logging_setup import mask_phone
 from cfbot.models import Conversation, ConversationStatus
 from cfbot.runtime import Runtime
-from cfbot.services import alerts
+from cfbot.services.alerts.raising import evaluate_alerts
 from cfbot.services.conversation import (
     apply_sprint,
     flow_for_conversation,
@@ -57,7 +57,7 @@ def run_due_timers(rt: Runtime, now: datetime | None = None, limit: int = 500) -
             flow = flow_for_conversation(session, conversation)
             sprint = engine.resume(flow, conversation.state, None, now, scorer=scorer)
             outs = apply_sprint(session, conversation, flow, sprint, now, None)
-            alerts.after_sprint(rt, session, conversation, flow, sprint, now)
+            evaluate_alerts(rt, session, conversation, flow, now)
             if contact.opted_out:
                 outs = []
             queue_outs(session, contact, conversation, outs, now)

@@ -18,6 +18,9 @@ Access, kept simple and safe:
 
 Phone numbers stay masked until a staff member asks to reveal one (logged). Every form
 is CSRF-protected; pages are ``no-store`` and send no referrer (they carry client words).
+
+Routes hold no database session: they call services that run their own unit of work and
+return plain view objects, so a page always shows what was committed before it.
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ import time
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from cfbot.app import get_runtime, get_session, page_language
 from cfbot.i18n import translate
-from cfbot.models import Alert
-from cfbot.services import alerts as alert_service
-from cfbot.services import outbox as outbox_service
+from cfbot.services import delivery_review
+from cfbot.services.alerts import actions as alert_actions
+from cfbot.services.alerts import views as alert_views
+from cfbot.services.alerts.common import STATUSES
+from cfbot.services.alerts.links import verify_alert_token, verify_login_token
+from cfbot.services.alerts.signin import request_login
 from cfbot.services.routing import Routing, get_routing
+from cfbot.web.context import get_runtime, page_language
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -47,7 +53,8 @@ def _staff_text() -> dict[str, object]:
     lang = page_language()
 
     def st(message: str, **params: object) -> str:
-        # staff-facing text: translated when a catalog has it, not extracted (see alerts._t)
+        # staff-facing text: translated when a catalog has it, not extracted
+        # (see cfbot.services.alerts.common.staff_text)
         return translate(lang, message, **params)
 
     def unknown_count() -> int:
@@ -55,17 +62,9 @@ def _staff_text() -> dict[str, object]:
         email = _staff()
         if email is None:
             return 0
-        return outbox_service.count_unknown(get_session(), _scope(email))
+        return delivery_review.unknown_count_view(get_runtime(), _scope(email))
 
     return {"st": st, "unknown_count": unknown_count}
-
-
-@bp.before_request
-def _fresh_reads() -> None:
-    # services commit in their own units of work; never show rows (or a read snapshot)
-    # this session holds from before, as when one app context spans several requests.
-    # The dashboard only reads through this session, so ending its transaction is safe.
-    get_session().rollback()
 
 
 @bp.after_request
@@ -113,17 +112,17 @@ def _grant(alert_id: int) -> None:
     session["alert_grants"] = grants
 
 
-def _can_view(alert: Alert) -> bool:
+def _can_view(alert: alert_views.AlertRef) -> bool:
     email = _staff()
     if email is not None:
         scope = _scope(email)
         if scope is None or (alert.site is not None and alert.site in scope):
             return True
-    return _granted(alert.id)  # type: ignore[arg-type]
+    return _granted(alert.id)
 
 
-def _load(alert_id: int) -> Alert:
-    alert = get_session().get(Alert, alert_id)
+def _load(alert_id: int) -> alert_views.AlertRef:
+    alert = alert_views.alert_ref(get_runtime(), alert_id)
     if alert is None or not _can_view(alert):
         # the same answer for "missing" and "not yours": ids are not secrets, contents are
         abort(404)
@@ -152,7 +151,7 @@ def login_form() -> str:
 def login_request() -> str:
     check_csrf()
     email = request.form.get("email", "").strip()[:254]
-    link = alert_service.request_login(get_runtime(), email) if email else None
+    link = request_login(get_runtime(), email) if email else None
     demo_link = None
     if link and get_runtime().settings.demo:
         # shown on this page, so make it relative: it then works on whatever host and
@@ -164,7 +163,7 @@ def login_request() -> str:
 
 @bp.get("/login/<token>")
 def login_with_token(token: str) -> Response | tuple[str, int]:
-    email = alert_service.verify_login_token(get_runtime(), token)
+    email = verify_login_token(get_runtime(), token)
     if email is None:
         return render_template(
             "dashboard/message.html",
@@ -219,25 +218,24 @@ def alert_list() -> Response | str:
     if email is None:
         return redirect(url_for("dashboard.login_form"))
     status = request.args.get("status", "open")
-    if status not in (*alert_service.STATUSES, "all"):
+    if status not in (*STATUSES, "all"):
         status = "open"
     site = request.args.get("site") or None
     scope = _scope(email)
-    db = get_session()
-    rows = alert_service.list_alerts(
-        db, status=None if status == "all" else status, site=site, scope=scope
+    rt = get_runtime()
+    page = alert_views.alert_list(
+        rt, status=None if status == "all" else status, site=site, scope=scope
     )
-    routing = get_routing(get_runtime())
-    delayed = alert_service.delayed_alert_ids(db, [a.id for a in rows if a.id is not None])
+    routing = get_routing(rt)
     return _render_listing(
         "dashboard/list.html",
         email,
         routing,
         _visible_sites(routing, scope),
-        alerts=rows,
+        alerts=page.alerts,
         status=status,
         site=site,
-        delayed=delayed,
+        delayed=page.delayed,
     )
 
 
@@ -245,7 +243,7 @@ def alert_list() -> Response | str:
 def alert_page(alert_id: int) -> Response | str:
     token = request.args.get("token")
     if token:
-        if not alert_service.verify_alert_token(get_runtime(), token, alert_id):
+        if not verify_alert_token(get_runtime(), token, alert_id):
             return render_template(
                 "dashboard/message.html",
                 title="Link not valid",
@@ -256,12 +254,12 @@ def alert_page(alert_id: int) -> Response | str:
         return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
     if _staff() is None and not _granted(alert_id):
         return redirect(url_for("dashboard.login_form"))
-    return _render_detail(_load(alert_id).id)  # type: ignore[arg-type]
+    return _render_detail(_load(alert_id).id)
 
 
 def _render_detail(alert_id: int, phone: str | None = None, error: str | None = None) -> str:
     rt = get_runtime()
-    detail = alert_service.alert_detail(rt, get_session(), alert_id, rt.now())
+    detail = alert_views.alert_detail(rt, alert_id, rt.now())
     if detail is None:
         abort(404)
     routing = get_routing(rt)
@@ -282,7 +280,8 @@ def acknowledge(alert_id: int) -> Response:
     check_csrf()
     _load(alert_id)
     note = request.form.get("note", "")[:MAX_NOTE]
-    alert_service.acknowledge_alert(get_runtime(), alert_id, _actor(), note=note)
+    rt = get_runtime()
+    alert_actions.acknowledge_alert(rt, alert_id, _actor(), rt.now(), note=note)
     return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
 
 
@@ -292,9 +291,10 @@ def resolve(alert_id: int) -> Response | str:
     _load(alert_id)
     note = request.form.get("note", "")[:MAX_NOTE]
     actor = _actor()
+    rt = get_runtime()
     try:
-        alert_service.resolve_alert(get_runtime(), alert_id, actor, note)
-    except alert_service.AlertActionError as exc:
+        alert_actions.resolve_alert(rt, alert_id, actor, note, rt.now())
+    except alert_actions.AlertActionError as exc:
         return _render_detail(alert_id, error=str(exc))
     return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
 
@@ -303,9 +303,9 @@ def resolve(alert_id: int) -> Response | str:
 def reveal(alert_id: int) -> str:
     check_csrf()
     _load(alert_id)
-    phone = alert_service.reveal_phone(get_runtime(), alert_id, _actor())
+    rt = get_runtime()
+    phone = alert_actions.reveal_phone(rt, alert_id, _actor(), rt.now())
     # rendered straight from the POST: the number is never in a URL or a redirect
-    get_session().rollback()  # the reveal was logged in another unit of work
     return _render_detail(alert_id, phone=phone or "")
 
 
@@ -322,8 +322,8 @@ def _delivery_page(email: str, error: str | None = None, status: int = 200) -> t
     site = request.values.get("site") or None
     if site not in sites:
         site = None
-    rows = outbox_service.delivery_problems(
-        get_session(),
+    rows = delivery_review.problems_view(
+        get_runtime(),
         {site} if site is not None else scope,
         include_dismissed=show == "all",
     )
@@ -353,19 +353,18 @@ def delivery_action(message_id: int) -> Response | tuple[str, int]:
     email = _staff()
     if email is None:
         return redirect(url_for("dashboard.login_form"))
-    problem = outbox_service.delivery_problem(get_session(), message_id)
+    problem = delivery_review.problem_view(get_runtime(), message_id)
     scope = _scope(email)
     if problem is None or (scope is not None and problem.site not in scope):
         # the same answer for "missing" and "not yours", as for alerts
         abort(404)
     action = request.form.get("action", "")
-    if action not in outbox_service.REVIEW_ACTIONS:
+    if action not in delivery_review.REVIEW_ACTIONS:
         abort(400, description="Choose an action.")
     note = request.form.get("note", "")[:MAX_NOTE]
     try:
         rt = get_runtime()
-        outbox_service.resolve_unknown(rt, message_id, action, email, note, rt.now())
-    except outbox_service.DeliveryActionError as exc:
-        get_session().rollback()  # show the state the refusal was based on
+        delivery_review.resolve_unknown(rt, message_id, action, email, note, rt.now())
+    except delivery_review.DeliveryActionError as exc:
         return _delivery_page(email, error=str(exc), status=409)
     return redirect(url_for("dashboard.delivery_list", show=request.form.get("show") or None))

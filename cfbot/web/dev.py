@@ -8,15 +8,14 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response
 
-from cfbot.app import get_runtime
 from cfbot.channels.base import InboundMsg
 from cfbot.channels.twilio_sms import MAX_INBOUND_BODY
-from cfbot.models import Contact, Message
 from cfbot.phones import to_e164
 from cfbot.services.inbound import handle_inbound
+from cfbot.services.simulator import sms_thread
+from cfbot.web.context import get_runtime
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
@@ -32,23 +31,12 @@ def _normalize(phone: str) -> str | None:
 @bp.get("/sms")
 def sms_page() -> str:
     phone = _normalize(request.args.get("phone", DEFAULT_PHONE)) or DEFAULT_PHONE
-    # a fresh session per page so the thread shows what other requests just committed
-    with Session(get_runtime().engine, expire_on_commit=False) as session:
-        contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
-        rows: list[Message] = []
-        if contact is not None:
-            rows = list(
-                session.exec(
-                    select(Message)
-                    .where(Message.contact_id == contact.id, Message.channel == "sms")
-                    .order_by(col(Message.id))
-                ).all()
-            )
+    thread = sms_thread(get_runtime(), phone)
     return render_template(
         "dev_sms.html",
         phone=phone,
-        rows=rows,
-        contact=contact,
+        rows=thread.lines,
+        contact=thread.contact,
         csrf=csrf_token(),
         error=request.args.get("error"),
     )

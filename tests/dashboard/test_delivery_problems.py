@@ -15,13 +15,13 @@ from cfbot.clock import FrozenClock
 from cfbot.db import unit_of_work
 from cfbot.models import Contact, Conversation, FlowVersion, Message
 from cfbot.services.alerts import login_token
-from cfbot.services.outbox import (
+from cfbot.services.delivery_review import (
     DeliveryActionError,
     count_unknown,
     delivery_problems,
-    dispatch_outbox,
     resolve_unknown,
 )
+from cfbot.services.outbox import dispatch_outbox
 
 T0 = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Chicago
 

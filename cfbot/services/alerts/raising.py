@@ -1,0 +1,272 @@
+"""Raising alerts: evaluate a survey after each engine run, open or extend a
+dissatisfaction alert (one per client per re-arm window), raise crisis alerts, and the
+crisis hold on reminders and invitations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from cfbot.models import Alert, Contact, Conversation, MailOut, Message
+from cfbot.runtime import Runtime
+from cfbot.services.alerts.common import (
+    CRISIS,
+    DISSATISFACTION,
+    log_event,
+    queue_alert_mail,
+)
+from cfbot.services.alerts.common import (
+    staff_text as _t,
+)
+from cfbot.services.alerts.escalation import escalation_deadline
+from cfbot.services.alerts.rules import Fired, fired_rules, max_severity
+
+# the module's old name keeps existing log filters and dashboards working
+log = logging.getLogger("cfbot.services.alerts")
+
+MAX_REASON = 500
+CRISIS_LABELS = {
+    "self_harm": "Possible self-harm",
+    "violence_abuse": "Possible violence or abuse",
+    "medical_emergency": "Possible medical emergency",
+}
+
+
+def evaluate_alerts(
+    rt: Runtime,
+    session: Session,
+    conversation: Conversation,
+    flow: Any,
+    now: datetime,
+) -> None:
+    """After an engine run: evaluate the flow's rules, raise or extend alerts, and release
+    a held email once the survey has ended.
+
+    Runs inside the caller's transaction, in a savepoint: a problem here is logged and
+    never costs the client their answer.
+    """
+    try:
+        with session.begin_nested():
+            fired = fired_rules(flow, conversation.state, rt.settings.alert_sentiment_threshold)
+            if fired:
+                raise_dissatisfaction(rt, session, conversation, fired, now)
+            if conversation.status != "active":
+                release_held_mail(session, conversation, now)
+    except Exception:
+        log.exception("alert evaluation failed for conversation %s", conversation.id)
+
+
+def raise_dissatisfaction(
+    rt: Runtime,
+    session: Session,
+    conversation: Conversation,
+    fired: Sequence[Fired],
+    now: datetime,
+) -> Alert:
+    """Create the alert for ``fired`` rules, or add them to the client's current alert."""
+    window_start = now - timedelta(hours=rt.settings.alert_rearm_hours)
+    existing = session.exec(
+        select(Alert)
+        .where(
+            Alert.kind == DISSATISFACTION,
+            or_(
+                col(Alert.conversation_id) == conversation.id,
+                (col(Alert.contact_id) == conversation.contact_id)
+                & (col(Alert.created_at) >= window_start)
+                & (col(Alert.status) != "resolved"),
+            ),
+        )
+        .order_by(col(Alert.id).desc())
+    ).first()
+    reasons = [
+        {
+            "key": f"{conversation.id}:{f.key}",
+            "reason": f.reason,
+            "severity": f.severity,
+            "source": f.source,
+            "conversation_id": conversation.id,
+            "at": now.isoformat(),
+        }
+        for f in fired
+    ]
+    if existing is not None:
+        _extend(session, existing, conversation, reasons, now)
+        return existing
+
+    severity = max_severity(r["severity"] for r in reasons)
+    alert = Alert(
+        kind=DISSATISFACTION,
+        severity=severity,
+        reason=_summary(reasons),
+        rule_source="; ".join(dict.fromkeys(r["source"] for r in reasons)),
+        details={"reasons": reasons, "conversations": [conversation.id]},
+        conversation_id=conversation.id,
+        contact_id=conversation.contact_id,
+        flow_id=conversation.flow_id,
+        site=conversation.site,
+        program=conversation.program,
+        status="open",
+        created_at=now,
+        updated_at=now,
+        escalate_at=escalation_deadline(rt, severity, now),
+    )
+    session.add(alert)
+    session.flush()
+    assert alert.id is not None
+    log_event(session, alert.id, "created", now, note=alert.reason)
+    if conversation.status != "active" or severity == "urgent":
+        due = now
+    else:
+        # wait for the client's own words (the survey usually ends within minutes)
+        due = now + timedelta(minutes=rt.settings.alert_hold_minutes)
+    queue_alert_mail(session, alert, now, due)
+    log.info("alert %s raised for conversation %s: %s", alert.id, conversation.id, alert.reason)
+    return alert
+
+
+def _extend(
+    session: Session,
+    existing: Alert,
+    conversation: Conversation,
+    reasons: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    # the same rule firing again on a later engine run is not news
+    details = dict(existing.details or {})
+    known = {r.get("key") for r in details.get("reasons", [])}
+    new = [r for r in reasons if r["key"] not in known]
+    if not new:
+        return
+    details["reasons"] = [*details.get("reasons", []), *new]
+    convs = list(details.get("conversations", []))
+    if conversation.id not in convs:
+        convs.append(conversation.id)
+        log_event(
+            session,
+            existing.id,  # type: ignore[arg-type]
+            "repeat",
+            now,
+            note=_t("Another survey within the re-arm window; no new email."),
+        )
+    details["conversations"] = convs
+    existing.details = details
+    existing.severity = max_severity([existing.severity, *(r["severity"] for r in new)])
+    existing.reason = _summary(details["reasons"])
+    existing.rule_source = "; ".join(dict.fromkeys(r["source"] for r in details["reasons"]))
+    existing.updated_at = now
+    session.add(existing)
+    log_event(session, existing.id, "reason_added", now, note=_summary(new))  # type: ignore[arg-type]
+
+
+def _summary(reasons: Iterable[dict[str, Any]]) -> str:
+    text = "; ".join(dict.fromkeys(str(r.get("reason", "")) for r in reasons))
+    return text[:MAX_REASON]
+
+
+def release_held_mail(session: Session, conversation: Conversation, now: datetime) -> None:
+    """The survey ended: send its held alert email now instead of at the hold's end."""
+    alert_ids = session.exec(select(Alert.id).where(Alert.conversation_id == conversation.id)).all()
+    if not alert_ids:
+        return
+    rows = session.exec(
+        select(MailOut).where(
+            col(MailOut.alert_id).in_(alert_ids),
+            MailOut.status == "pending",
+            MailOut.attempts == 0,
+            col(MailOut.next_attempt_at) > now,
+        )
+    ).all()
+    for row in rows:
+        row.next_attempt_at = now
+        row.due_at = now
+        session.add(row)
+
+
+def raise_crisis(
+    rt: Runtime,
+    session: Session,
+    *,
+    contact: Contact,
+    conversation: Conversation | None,
+    message: Message,
+    category: str,
+    now: datetime,
+) -> Alert:
+    """Create an urgent crisis alert (or add this message to one raised minutes ago)."""
+    window_start = now - timedelta(minutes=rt.settings.crisis_dedupe_minutes)
+    existing = session.exec(
+        select(Alert)
+        .where(
+            Alert.kind == CRISIS,
+            Alert.contact_id == contact.id,
+            col(Alert.created_at) >= window_start,
+        )
+        .order_by(col(Alert.id).desc())
+    ).first()
+    if existing is not None:
+        details = dict(existing.details or {})
+        details["message_ids"] = [*details.get("message_ids", []), message.id][-20:]
+        categories = list(details.get("categories", [existing.category]))
+        if category not in categories:
+            categories.append(category)
+        details["categories"] = categories
+        existing.details = details
+        existing.updated_at = now
+        session.add(existing)
+        log_event(session, existing.id, "repeat", now, note=_t("Another crisis message"))  # type: ignore[arg-type]
+        return existing
+    site, program, flow_id = None, None, None
+    source = conversation
+    if source is None:
+        # the client texted outside a survey: route by their latest survey's site
+        source = session.exec(
+            select(Conversation)
+            .where(Conversation.contact_id == contact.id)
+            .order_by(col(Conversation.id).desc())
+        ).first()
+    if source is not None:
+        site, program, flow_id = source.site, source.program, source.flow_id
+    alert = Alert(
+        kind=CRISIS,
+        severity="urgent",
+        category=category,
+        reason=_t(CRISIS_LABELS.get(category, "Possible crisis")),
+        rule_source=f"crisis:{category}",
+        details={"message_ids": [message.id], "categories": [category]},
+        conversation_id=conversation.id if conversation is not None else None,
+        contact_id=contact.id,
+        message_id=message.id,
+        flow_id=flow_id,
+        site=site,
+        program=program,
+        status="open",
+        created_at=now,
+        updated_at=now,
+        escalate_at=escalation_deadline(rt, "urgent", now),
+    )
+    session.add(alert)
+    session.flush()
+    assert alert.id is not None
+    log_event(session, alert.id, "created", now, note=alert.reason)
+    queue_alert_mail(session, alert, now, now)
+    return alert
+
+
+def crisis_hold_until(
+    rt: Runtime, session: Session, contact_id: int, now: datetime
+) -> datetime | None:
+    """Until when ``contact_id`` must get no reminders or invitations after a crisis message."""
+    hold = timedelta(days=rt.settings.crisis_hold_days)
+    latest = session.exec(
+        select(Alert.created_at)
+        .where(Alert.kind == CRISIS, Alert.contact_id == contact_id)
+        .order_by(col(Alert.created_at).desc())
+    ).first()
+    if latest is None or latest + hold <= now:
+        return None
+    return latest + hold

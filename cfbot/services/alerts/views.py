@@ -1,0 +1,283 @@
+"""Read-only views of alerts for the dashboard and the CLI.
+
+Each public ``rt``-taking function runs its own read-only unit of work and returns plain
+dataclasses, so a web request holds no database session and never shows rows from
+before a change another unit of work committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from cfbot.db import unit_of_work
+from cfbot.models import Alert, AlertEvent, Conversation, MailOut, Message
+from cfbot.runtime import Runtime
+from cfbot.services.alerts.common import CRISIS, STATUSES
+from cfbot.services.alerts.content import (
+    AnswerLine,
+    answers_for,
+    contact_line,
+    crisis_messages,
+    detail_ids,
+    messages_by_id,
+)
+from cfbot.services.routing import get_routing
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """One alert's own fields, as list and detail pages show them."""
+
+    id: int
+    kind: str
+    severity: str
+    category: str | None
+    reason: str
+    site: str | None
+    program: str | None
+    status: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution_note: str | None
+    escalate_at: datetime | None
+    escalated_at: datetime | None
+
+    @classmethod
+    def of(cls, alert: Alert) -> AlertView:
+        """The view of a loaded alert row."""
+        assert alert.id is not None
+        return cls(
+            id=alert.id,
+            kind=alert.kind,
+            severity=alert.severity,
+            category=alert.category,
+            reason=alert.reason,
+            site=alert.site,
+            program=alert.program,
+            status=alert.status,
+            created_at=alert.created_at,
+            acknowledged_at=alert.acknowledged_at,
+            acknowledged_by=alert.acknowledged_by,
+            resolved_at=alert.resolved_at,
+            resolved_by=alert.resolved_by,
+            resolution_note=alert.resolution_note,
+            escalate_at=alert.escalate_at,
+            escalated_at=alert.escalated_at,
+        )
+
+
+@dataclass(frozen=True)
+class AlertRef:
+    """Just enough of an alert to decide who may see it."""
+
+    id: int
+    site: str | None
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    """A client message shown on the alert page."""
+
+    created_at: datetime
+    body: str
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One line of an alert's audit trail."""
+
+    at: datetime
+    actor: str
+    action: str
+    note: str
+
+
+@dataclass(frozen=True)
+class MailLine:
+    """One email of an alert and where it stands."""
+
+    purpose: str
+    state: str  # sent | held | delayed | pending | sending | failed
+    recipients: list[str]
+    sent_at: datetime | None
+    since: datetime | None
+    due_at: datetime
+    attempts: int
+    error: str | None
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MailState:
+    """An alert's emails, and whether any of them is delayed."""
+
+    mails: list[MailLine]
+    delayed: bool
+
+
+@dataclass(frozen=True)
+class AlertDetail:
+    """Everything the alert page shows."""
+
+    alert: AlertView
+    masked_phone: str
+    channel: str
+    language: str
+    answers: list[AnswerLine]
+    messages: list[MessageLine]
+    followups: list[MessageLine]
+    events: list[EventLine]
+    mail: MailState
+    site_name: str
+    flow_name: str
+    conversation_status: str | None
+
+
+@dataclass(frozen=True)
+class AlertList:
+    """The alert list page: alerts newest first, and since when each delayed one waits."""
+
+    alerts: list[AlertView]
+    delayed: dict[int, datetime]
+
+
+# --------------------------------------------------------------------------- own units of work
+
+
+def alert_ref(rt: Runtime, alert_id: int) -> AlertRef | None:
+    """The alert's id and site (for access checks), or None if there is no such alert."""
+    with unit_of_work(rt.engine, immediate=False) as session:
+        alert = session.get(Alert, alert_id)
+        return AlertRef(alert_id, alert.site) if alert is not None else None
+
+
+def alert_list(
+    rt: Runtime,
+    *,
+    status: str | None = None,
+    site: str | None = None,
+    scope: frozenset[str] | None = None,
+    limit: int = 200,
+) -> AlertList:
+    """Alerts for the list page (newest first, within ``scope``) with their email delays."""
+    with unit_of_work(rt.engine, immediate=False) as session:
+        rows = list_alerts(session, status=status, site=site, scope=scope, limit=limit)
+        delayed = delayed_alert_ids(session, [a.id for a in rows if a.id is not None])
+        return AlertList([AlertView.of(a) for a in rows], delayed)
+
+
+def alert_detail(rt: Runtime, alert_id: int, now: datetime | None = None) -> AlertDetail | None:
+    """One alert with its answers, messages, audit trail and email state."""
+    now = now or rt.now()
+    routing = get_routing(rt)
+    with unit_of_work(rt.engine, immediate=False) as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            return None
+        who, channel, lang = contact_line(session, alert)
+        events = session.exec(
+            select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(col(AlertEvent.id))
+        ).all()
+        flow_name = ""
+        if alert.flow_id:
+            flow = rt.flows.get(alert.flow_id)
+            flow_name = flow.name if flow is not None else alert.flow_id
+        conversation = (
+            session.get(Conversation, alert.conversation_id) if alert.conversation_id else None
+        )
+        messages = crisis_messages(session, alert) if alert.kind == CRISIS else []
+        return AlertDetail(
+            alert=AlertView.of(alert),
+            masked_phone=who,
+            channel=channel,
+            language=lang,
+            answers=answers_for(session, alert),
+            messages=_lines(messages),
+            followups=_lines(messages_by_id(session, detail_ids(alert, "followup_ids"))),
+            events=[EventLine(e.at, e.actor, e.action, e.note) for e in events],
+            mail=mail_state(session, alert_id, now),
+            site_name=routing.site_name(alert.site),
+            flow_name=flow_name,
+            conversation_status=conversation.status if conversation is not None else None,
+        )
+
+
+def _lines(messages: Sequence[Message]) -> list[MessageLine]:
+    return [MessageLine(m.created_at, m.body) for m in messages]
+
+
+# --------------------------------------------------------------------------- in a session
+
+
+def list_alerts(
+    session: Session,
+    *,
+    status: str | None = None,
+    site: str | None = None,
+    scope: frozenset[str] | None = None,
+    limit: int = 200,
+) -> list[Alert]:
+    """Alerts for the dashboard list, newest first, within a staff member's site scope."""
+    stmt = select(Alert)
+    if status in STATUSES:
+        stmt = stmt.where(Alert.status == status)
+    if site:
+        stmt = stmt.where(Alert.site == site)
+    if scope is not None:
+        if not scope:
+            return []
+        stmt = stmt.where(col(Alert.site).in_(sorted(scope)))
+    return list(session.exec(stmt.order_by(col(Alert.id).desc()).limit(limit)).all())
+
+
+def mail_state(session: Session, alert_id: int, now: datetime) -> MailState:
+    """Email status of an alert for the dashboard: sent, held, delayed (since when, why)."""
+    rows = session.exec(
+        select(MailOut).where(MailOut.alert_id == alert_id).order_by(col(MailOut.id))
+    ).all()
+    items = []
+    for row in rows:
+        state = row.status
+        if row.status in ("pending", "sending") and row.first_failed_at is not None:
+            state = "delayed"
+        elif row.status == "pending" and row.attempts == 0 and row.due_at > now:
+            state = "held"
+        items.append(
+            MailLine(
+                purpose=row.purpose,
+                state=state,
+                recipients=list(row.recipients),
+                sent_at=row.sent_at,
+                since=row.first_failed_at or row.due_at,
+                due_at=row.due_at,
+                attempts=row.attempts,
+                error=row.last_error,
+                next_attempt_at=row.next_attempt_at,
+            )
+        )
+    return MailState(items, any(i.state == "delayed" for i in items))
+
+
+def delayed_alert_ids(session: Session, alert_ids: Sequence[int]) -> dict[int, datetime]:
+    """For the list page: alerts whose email has failed at least once and is still unsent."""
+    if not alert_ids:
+        return {}
+    rows = session.exec(
+        select(MailOut.alert_id, MailOut.first_failed_at).where(
+            col(MailOut.alert_id).in_(list(alert_ids)),
+            col(MailOut.status).in_(("pending", "sending", "failed")),
+            col(MailOut.first_failed_at).is_not(None),
+        )
+    ).all()
+    out: dict[int, datetime] = {}
+    for alert_id, since in rows:
+        if alert_id is not None and since is not None:
+            out[alert_id] = min(since, out.get(alert_id, since))
+    return out
