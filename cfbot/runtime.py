@@ -38,7 +38,7 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     """Create the engine, load flows (logging problems) and build channel adapters."""
     from cfbot.channels import build_channels
-    from cfbot.flows.definition import FlowRegistry
+    from cfbot.flow_store import FlowRegistry
     from cfbot.services import keywords  # noqa: F401  (registers the STOP/START/HELP handler)
     from cfbot.services.crisis_response import install as install_crisis_and_alerts
 

@@ -84,7 +84,7 @@ class Parsed:
 
 
 class ChoiceLike(Protocol):
-    """What the parser needs from a choice (see ``cfbot.flows.definition.Choice``)."""
+    """What the parser needs from a choice (see ``cfbot.flows.model.Choice``)."""
 
     @property
     def value(self) -> str: ...
@@ -94,7 +94,7 @@ class ChoiceLike(Protocol):
 
 
 class QuestionLike(Protocol):
-    """What the parser needs from a question (see ``cfbot.flows.definition.Question``)."""
+    """What the parser needs from a question (see ``cfbot.flows.model.Question``)."""
 
     @property
     def type(self) -> str: ...

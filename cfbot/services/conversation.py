@@ -26,8 +26,9 @@ from sqlmodel import Session, col, select
 from cfbot.channels.base import InboundMsg
 from cfbot.db import for_update, unit_of_work
 from cfbot.flows import engine
-from cfbot.flows.definition import Flow, parse_flow
+from cfbot.flows.builder import parse_flow
 from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
+from cfbot.flows.model import Flow
 from cfbot.flows.segments import sms_info
 from cfbot.i18n import translate
 from cfbot.logging_setup import mask_phone

@@ -33,7 +33,7 @@ from pathlib import Path
 import yaml
 
 from cfbot.flows import engine
-from cfbot.flows.definition import normalize_keyword
+from cfbot.flows.model import normalize_keyword
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
 from cfbot.logging_setup import mask_phone
 from cfbot.services.conversation import (
