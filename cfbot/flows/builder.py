@@ -47,7 +47,6 @@ from cfbot.flows.model import (
     Reminder,
     format_duration,
     frozen_map,
-    normalize_keyword,
 )
 from cfbot.flows.yaml_marks import (
     TAG_NULL,
@@ -64,6 +63,7 @@ from cfbot.flows.yaml_marks import (
     suggest,
 )
 from cfbot.i18n import SUPPORTED_LANGUAGES
+from cfbot.text import fold_phrase
 
 MAX_QUESTIONS = 50
 MAX_TEXT_CHARS = 640
@@ -108,7 +108,7 @@ def reserved_keywords() -> frozenset[str]:
         if isinstance(table, dict):
             for entries in table.values():
                 for word in entries or ():
-                    norm = normalize_keyword(str(word))
+                    norm = fold_phrase(str(word))
                     if norm:
                         words.add(norm)
     return frozenset(words)
@@ -391,7 +391,7 @@ class Builder:
                 word = as_text(self.ctx, node, f"keyword ({lang})")
                 if word is None:
                     continue
-                norm = normalize_keyword(word)
+                norm = fold_phrase(word)
                 if not norm:
                     self.ctx.error(node, f"keyword {word!r} has no letters")
                 elif len(norm) > MAX_KEYWORD_CHARS:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
@@ -17,6 +16,7 @@ from typing import Any
 
 from cfbot.flows.expr import Expr
 from cfbot.i18n import translate
+from cfbot.text import fold_phrase
 
 DEFAULT_EXPIRE = timedelta(hours=48)
 DEFAULT_RETRIES = 2
@@ -278,7 +278,7 @@ class Flow:
 
     def matching_keyword(self, text: str) -> str | None:
         """The language whose keyword is the whole message (ignoring case and accents)."""
-        wanted = normalize_keyword(text)
+        wanted = fold_phrase(text)
         return self._keyword_langs.get(wanted) if wanted else None
 
     @functools.cached_property
@@ -288,16 +288,8 @@ class Flow:
         langs: dict[str, str] = {}
         for lang, words in self.keywords.items():
             for word in words:
-                langs.setdefault(normalize_keyword(word), lang)
+                langs.setdefault(fold_phrase(word), lang)
         return langs
-
-
-def normalize_keyword(text: str) -> str:
-    """Casefold, drop accents and surrounding punctuation, collapse spaces."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    words = stripped.casefold().split()
-    return " ".join(words).strip(" .,!?¡¿:;\"'()")
 
 
 def fill_placeholders(text: str, lang: str, context: Mapping[str, str] | None) -> str:
@@ -401,7 +393,7 @@ def cross_check(flows: list[Flow]) -> tuple[list[Flow], list[Problem]]:
             )
         for lang_words in flow.keywords.values():
             for word in lang_words:
-                norm = normalize_keyword(word)
+                norm = fold_phrase(word)
                 other = words.get(norm)
                 if other is not None and other.id != flow.id:
                     clash.append(
@@ -420,7 +412,7 @@ def cross_check(flows: list[Flow]) -> tuple[list[Flow], list[Problem]]:
         ids[flow.id] = flow
         for lang_words in flow.keywords.values():
             for word in lang_words:
-                words[normalize_keyword(word)] = flow
+                words[fold_phrase(word)] = flow
     return accepted, problems
 
 
