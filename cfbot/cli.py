@@ -96,7 +96,7 @@ def flows_check(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @click.option("--flows-dir", type=click.Path(), default=None, help="Where the flows live.")
 def flows_test(paths: tuple[str, ...], flows_dir: str | None) -> None:
     """Run flow test cases (default: conversations/tests/*.yaml)."""
-    from cfbot.flows.definition import load_directory
+    from cfbot.flow_store import load_directory
     from cfbot.flows.testing import case_files, run_case_files
     from cfbot.services.sentiment import scorer
 
@@ -116,7 +116,7 @@ def flows_test(paths: tuple[str, ...], flows_dir: str | None) -> None:
 @flows.command("list")
 def flows_list() -> None:
     """List loaded flows with their languages and keywords."""
-    from cfbot.flows.definition import load_directory
+    from cfbot.flow_store import load_directory
 
     flow_set = load_directory(Path(_settings().conversations_dir))
     for flow in flow_set.flows.values():
@@ -141,9 +141,10 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
     /tick 5h), /lang CODE, /quit. When stdin is not a terminal, each line is one client
     message and each bot message is printed on a line starting with "bot> ".
     """
+    from cfbot.flow_store import load_directory
     from cfbot.flows import engine
-    from cfbot.flows.definition import load_directory, parse_duration
     from cfbot.flows.events import AnswerRecorded, MsgOut
+    from cfbot.flows.model import parse_duration
     from cfbot.services.sentiment import scorer
 
     flow_set = load_directory(Path(_settings().conversations_dir))

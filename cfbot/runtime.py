@@ -25,7 +25,7 @@ class Runtime:
 
     settings: Settings
     engine: Engine
-    flows: Any  # cfbot.flows.definition.FlowRegistry
+    flows: Any  # cfbot.flow_store.FlowRegistry
     channels: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     clock: Clock = field(default_factory=SystemClock)
@@ -38,7 +38,7 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     """Create the engine, load flows (logging problems) and build channel adapters."""
     from cfbot.channels import build_channels
-    from cfbot.flows.definition import FlowRegistry
+    from cfbot.flow_store import FlowRegistry
 
     engine = db.get_engine(settings.database_url)
     registry = FlowRegistry(settings.conversations_dir)  # loads the directory once

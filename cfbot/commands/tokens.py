@@ -22,7 +22,7 @@ def tokens() -> None:
 )
 def create(name: str, expires_in: str) -> None:
     """Create a token called NAME and print it (the only time it is shown)."""
-    from cfbot.flows.definition import parse_duration
+    from cfbot.flows.model import parse_duration
     from cfbot.services.tokens import create_token
 
     lifetime = None

@@ -1,25 +1,11 @@
 """Pure flow language and engine: definitions, conditions, engine, checks and test cases.
 
 Nothing in this package touches Flask, the database, Twilio, the scheduler or the clock.
+Reading flow files (``load_flow``, ``load_directory``, ``FlowRegistry``) lives in
+:mod:`cfbot.flow_store`.
 """
 
-from cfbot.flows.definition import (
-    AlertRule,
-    Branch,
-    Choice,
-    Flow,
-    FlowError,
-    FlowRegistry,
-    FlowSet,
-    Invitation,
-    Problem,
-    Question,
-    Reminder,
-    load_directory,
-    load_flow,
-    parse_duration,
-    parse_flow,
-)
+from cfbot.flows.builder import parse_flow
 from cfbot.flows.engine import (
     evaluate_alerts,
     resume,
@@ -38,6 +24,19 @@ from cfbot.flows.events import (
     WaitStarted,
 )
 from cfbot.flows.expr import Expr, ExprError, parse
+from cfbot.flows.model import (
+    AlertRule,
+    Branch,
+    Choice,
+    Flow,
+    FlowError,
+    FlowSet,
+    Invitation,
+    Problem,
+    Question,
+    Reminder,
+    parse_duration,
+)
 from cfbot.flows.segments import SmsInfo, sms_info
 
 __all__ = [
@@ -52,7 +51,6 @@ __all__ = [
     "ExprError",
     "Flow",
     "FlowError",
-    "FlowRegistry",
     "FlowSet",
     "Invitation",
     "MsgOut",
@@ -63,8 +61,6 @@ __all__ = [
     "Sprint",
     "WaitStarted",
     "evaluate_alerts",
-    "load_directory",
-    "load_flow",
     "parse",
     "parse_duration",
     "parse_flow",

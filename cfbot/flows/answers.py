@@ -63,6 +63,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
+from cfbot.text import fold, fold_phrase, strip_accents
+
 __all__ = [
     "Parsed",
     "is_skip",
@@ -84,7 +86,7 @@ class Parsed:
 
 
 class ChoiceLike(Protocol):
-    """What the parser needs from a choice (see ``cfbot.flows.definition.Choice``)."""
+    """What the parser needs from a choice (see ``cfbot.flows.model.Choice``)."""
 
     @property
     def value(self) -> str: ...
@@ -94,7 +96,7 @@ class ChoiceLike(Protocol):
 
 
 class QuestionLike(Protocol):
-    """What the parser needs from a question (see ``cfbot.flows.definition.Question``)."""
+    """What the parser needs from a question (see ``cfbot.flows.model.Question``)."""
 
     @property
     def type(self) -> str: ...
@@ -414,9 +416,6 @@ _LANG_ALIASES = {"mww": "hmn", "hnj": "hmn", "hmong": "hmn"}
 
 # ---------------------------------------------------------------------- tokenizing
 
-# Invisible glue that changes nothing a client means: variation selectors, ZWJ and
-# skin-tone modifiers (so "👍🏽" is "👍").
-_INVISIBLE = dict.fromkeys([0xFE0E, 0xFE0F, 0x200D, *range(0x1F3FB, 0x1F400)])
 _INNER_APOSTROPHE = re.compile(r"(?<=\w)['’ʼ`](?=\w)")
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 # Three disjoint alternatives, each a simple repetition: linear time on any input.
@@ -438,46 +437,21 @@ class _Tok(NamedTuple):
         return self.raw != self.plain
 
 
-def _fold(text: str) -> str:
-    """Casefold + NFKC, invisible glue removed, other control/format chars to spaces."""
-    text = text.translate(_INVISIBLE)
-    # Category C also covers lone surrogates and unassigned code points: as spaces they
-    # can never break the regexes or the Unicode normalisation below.
-    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
-    # NFKC both sides of casefold: "𝓐" only becomes a cased "A" after NFKC
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-
-
-def _strip_marks(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
-    # NFKD does not decompose the Vietnamese/Croatian barred d
-    return stripped.replace("đ", "d").replace("Đ", "d")
-
-
 def normalize(text: str) -> str:
-    """Canonical form for comparing words: casefolded, without accents (đ -> d), with
-    whitespace collapsed and punctuation stripped from both ends. Never raises."""
-    text = " ".join(_strip_marks(_fold(text)).split())
-    start, end = 0, len(text)
-    while start < end and (text[start].isspace() or _is_punct(text[start])):
-        start += 1
-    while end > start and (text[end - 1].isspace() or _is_punct(text[end - 1])):
-        end -= 1
-    return text[start:end]
-
-
-def _is_punct(char: str) -> bool:
-    return unicodedata.category(char).startswith("P")
+    """Canonical form for comparing words: :func:`cfbot.text.fold_phrase` keeping
+    symbols at the ends (a lone "👍" is an answer). Never raises."""
+    return fold_phrase(text, trim_symbols=False)
 
 
 def _tokens(text: str) -> list[_Tok]:
-    folded = _INNER_APOSTROPHE.sub("", _fold(text))  # "don't" -> "dont", "i'd" -> "id"
+    folded = _INNER_APOSTROPHE.sub(
+        "", fold(text, keep_accents=True)
+    )  # "don't" -> "dont", "i'd" -> "id"
     toks = []
     for m in _TOKEN_RE.finditer(folded):
         raw = m.group()
         kind = m.lastgroup or "sym"
-        plain = _strip_marks(raw) if kind == "word" else raw
+        plain = strip_accents(raw) if kind == "word" else raw
         toks.append(_Tok(kind, raw, plain, m.start(), m.end()))
     return toks
 

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfbot.flows.definition import Flow, Problem, flow_files, load_files
+from cfbot.flow_store import flow_files, load_files
+from cfbot.flows.model import Flow, Problem
 from cfbot.flows.segments import sms_info
 
 MAX_SEGMENTS = 2

@@ -28,7 +28,6 @@ from datetime import datetime
 from typing import Any
 
 from cfbot.flows.answers import parse_answer
-from cfbot.flows.definition import AlertRule, Flow, Question
 from cfbot.flows.events import (
     AnswerRecorded,
     AnswerRejected,
@@ -38,6 +37,7 @@ from cfbot.flows.events import (
     Sprint,
     WaitStarted,
 )
+from cfbot.flows.model import AlertRule, Flow, Question
 from cfbot.i18n import translate
 
 log = logging.getLogger(__name__)

@@ -38,14 +38,9 @@ from typing import Any
 import yaml
 
 from cfbot.flows import engine
-from cfbot.flows.definition import (
-    Flow,
-    Problem,
-    compose_yaml,
-    parse_duration,
-    plain_value,
-)
 from cfbot.flows.engine import Scorer
+from cfbot.flows.model import Flow, Problem, parse_duration
+from cfbot.flows.yaml_marks import compose_yaml, plain_value
 
 DEFAULT_START = datetime.fromisoformat("2024-01-15T15:00:00+00:00")
 # each client message arrives a minute after the last, so timers behave realistically
@@ -320,8 +315,8 @@ def run_case_files(
 ) -> TestReport:
     """Run every case in the given files (or directories of them) against ``flow_set``.
 
-    ``flow_set`` is a :class:`~cfbot.flows.definition.FlowSet`, a
-    :class:`~cfbot.flows.definition.FlowRegistry` or a mapping of id to Flow. ``scorer``
+    ``flow_set`` is a :class:`~cfbot.flows.model.FlowSet`, a
+    :class:`~cfbot.flow_store.FlowRegistry` or a mapping of id to Flow. ``scorer``
     scores text answers (``None``: no sentiment unless a case gives ``scores``).
     """
     flows = _flows_of(flow_set)

@@ -18,8 +18,9 @@ from sqlmodel import Session, select
 
 from cfbot.db import for_update
 from cfbot.flows import engine
-from cfbot.flows.definition import Flow, parse_flow
+from cfbot.flows.builder import parse_flow
 from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
+from cfbot.flows.model import Flow
 from cfbot.flows.segments import sms_info
 from cfbot.models import (
     Answer,

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from cfbot.text import fold_aligned
+
 __all__ = ["CRISIS_CATEGORIES", "CrisisMatch", "detect_crisis", "find_crisis"]
 
 CRISIS_CATEGORIES = ("self_harm", "violence_abuse", "medical_emergency")
@@ -93,33 +95,10 @@ _LEET_LEFT = re.compile(r"[@$]")
 _NOT_WORD = re.compile(r"[^\w\s]")
 
 
-class _AlignedFold(dict):
-    """str.translate table for :func:`_fold_aligned`, one character in, one out; each
-    character is worked out on first sight."""
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        if ch in "đĐ":
-            out = "d"
-        else:
-            base = unicodedata.normalize("NFD", ch)[0]
-            out = base if base.isalnum() else (ch if ch in "'’‘ʼ`´@$" else " ")
-        self[code] = out
-        return out
-
-
-_ALIGNED_FOLD = _AlignedFold()
-
-
-def _fold_aligned(text: str) -> str:
-    """Lower case, accents off, punctuation to spaces; same length as ``text``."""
-    return text.translate(_ALIGNED_FOLD)
-
-
 def _prepare(text: str) -> tuple[str, str]:
     """(folded text for the main patterns, lower-cased accented text)."""
     low = unicodedata.normalize("NFC", text).lower()
-    aligned = _fold_aligned(low)
+    aligned = fold_aligned(low, keep="'@$")
     comp = _compiled()
     if comp.exclude is not None:
         # Blank look-alikes in both views so the accented patterns skip them too.

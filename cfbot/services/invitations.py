@@ -32,7 +32,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cfbot.db import for_update, unit_of_work
-from cfbot.flows.definition import Flow, parse_duration
+from cfbot.flows.model import Flow, parse_duration
 from cfbot.logging_setup import mask_phone
 from cfbot.models import Contact, Conversation, Invitation, InvitationStatus, Visit
 from cfbot.runtime import Runtime

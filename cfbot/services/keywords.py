@@ -25,7 +25,6 @@ Rules, in the order a carrier reviewer would check them:
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,11 +32,11 @@ from pathlib import Path
 import yaml
 
 from cfbot.flows import engine
-from cfbot.flows.definition import normalize_keyword
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
 from cfbot.logging_setup import mask_phone
 from cfbot.services.conversation import InboundContext
 from cfbot.services.delivery import mark_opted_out
+from cfbot.text import fold_phrase
 
 log = logging.getLogger(__name__)
 
@@ -53,35 +52,6 @@ class KeywordMatch:
     languages: tuple[str, ...]
 
 
-def _clean(text: str) -> str:
-    # invisible format characters (zero-width space, bidi marks) come from keyboards
-    cleaned = "".join(ch for ch in text or "" if unicodedata.category(ch) != "Cf")
-    return cleaned.replace("-", " ").replace("_", " ")
-
-
-def _trim(words: str) -> str:
-    # trim any punctuation or symbol (curly quotes, emoji) left at either end
-    start, end = 0, len(words)
-    while start < end and unicodedata.category(words[start])[0] in "PSZ":
-        start += 1
-    while end > start and unicodedata.category(words[end - 1])[0] in "PSZ":
-        end -= 1
-    return " ".join(words[start:end].split())
-
-
-def normalize(text: str) -> str:
-    """The comparable form of a whole message: casefolded, accents stripped, punctuation,
-    symbols and invisible characters trimmed from both ends, spaces collapsed."""
-    # "đ" has no decomposition, so accent stripping alone would keep it
-    cleaned = _clean(text).replace("đ", "d").replace("Đ", "D")
-    return _trim(normalize_keyword(cleaned))
-
-
-def normalize_exact(text: str) -> str:
-    """Like :func:`normalize` but keeping accents (for accent-sensitive words)."""
-    return _trim(unicodedata.normalize("NFC", _clean(text)).casefold())
-
-
 @dataclass(frozen=True)
 class KeywordTable:
     """Accent-sensitive words (matched with accents) and the rest (matched without)."""
@@ -91,7 +61,9 @@ class KeywordTable:
 
     def get(self, text: str) -> KeywordMatch | None:
         """The match for a whole message, accent-sensitive words first."""
-        return self.exact.get(normalize_exact(text)) or self.loose.get(normalize(text))
+        return self.exact.get(fold_phrase(text, keep_accents=True)) or self.loose.get(
+            fold_phrase(text)
+        )
 
 
 @lru_cache(maxsize=4)
@@ -99,15 +71,17 @@ def load_table(path: str = str(KEYWORDS_FILE)) -> KeywordTable:
     """The keyword table, read once from ``keywords.yaml``."""
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
-    sensitive = {normalize_exact(str(w)) for w in data.get("accent_sensitive") or ()}
+    sensitive = {fold_phrase(str(w), keep_accents=True) for w in data.get("accent_sensitive") or ()}
     found: dict[tuple[bool, str], tuple[str, list[str]]] = {}
     for action in ACTIONS:
         for lang, words in (data.get(action) or {}).items():
             if lang not in SUPPORTED_LANGUAGES:
                 raise ValueError(f"{path}: unsupported language {lang!r} under {action}")
             for word in words or ():
-                exact = normalize_exact(str(word)) in sensitive
-                norm = normalize_exact(str(word)) if exact else normalize(str(word))
+                exact = fold_phrase(str(word), keep_accents=True) in sensitive
+                norm = (
+                    fold_phrase(str(word), keep_accents=True) if exact else fold_phrase(str(word))
+                )
                 if not norm:
                     continue
                 previous = found.get((exact, norm))

@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from cfbot.text import fold_aligned
+
 __all__ = [
     "DEFAULT_TEXT_THRESHOLD",
     "LEXICON_LANGS",
@@ -69,41 +71,7 @@ class SentimentResult:
     signals: tuple[str, ...] = ()
 
 
-# --------------------------------------------------------------------------- folding
-
-
-class _FoldTable(dict):
-    """str.translate table: lower case, strip accents, punctuation -> space.
-
-    One character in, one character out, so spans found in the folded text are spans
-    of the original (we mask them before handing the text to VADER).
-    """
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        if ch in "’‘ʼ`´":
-            out = "'"
-        elif ch in "đĐ":
-            out = "d"
-        else:
-            low = ch.lower()
-            if len(low) != 1:
-                low = ch
-            base = unicodedata.normalize("NFD", low)[0]
-            out = base if (base.isalnum() or base == "'") else " "
-        self[code] = out
-        return out
-
-
-_FOLD = _FoldTable()
-
-
-def fold(text: str) -> str:
-    """Lower-case ``text``, strip diacritics and turn punctuation into spaces.
-
-    The result has exactly the same length as ``text``.
-    """
-    return text.translate(_FOLD)
+# --------------------------------------------------------------------------- tokens
 
 
 _TOKEN_RE = re.compile(r"\S+")
@@ -297,7 +265,7 @@ def _question_kind(question: str | None) -> str | None:
     """'wrong', 'improve' or None; questions repeat, so this is cached."""
     if not question:
         return None
-    q = " ".join(fold(question).split())
+    q = " ".join(fold_aligned(question).split())
     ans = _answers()
     if ans.wrong_re.search(q):
         return "wrong"
@@ -608,7 +576,7 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
     q_sig = [f"question:{qkind}"] if qkind else []
 
     emoji_val, emoji_sig, body = _extract_emoji(text, emoticons=code != "en")
-    folded = fold(body)
+    folded = fold_aligned(body)
     tok = _tokenize(folded, body)
     words = tok.words
 

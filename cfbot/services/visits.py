@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cfbot.db import unit_of_work
-from cfbot.flows.definition import Flow
+from cfbot.flows.model import Flow
 from cfbot.i18n import SUPPORTED_LANGUAGES
 from cfbot.models import Contact, Visit
 from cfbot.phones import to_e164

@@ -94,7 +94,7 @@ def test_answers_keep_the_old_wording_after_the_flow_is_edited(rt, tmp_path):
     # simulate an admin edit: a new flow version is loaded for new conversations
     flow = rt.flows.get("clinic_visit")
     edited_text = flow.source_text.replace("how satisfied were you", "how happy were you")
-    from cfbot.flows.definition import parse_flow
+    from cfbot.flows.builder import parse_flow
 
     edited = parse_flow(edited_text, "clinic_visit.yaml")
     rt.flows._flows["clinic_visit"] = edited  # noqa: SLF001 - test seam

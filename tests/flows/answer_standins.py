@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Choice:
-    """Stand-in for cfbot.flows.definition.Choice."""
+    """Stand-in for cfbot.flows.model.Choice."""
 
     value: str
     text: Mapping[str, str]
@@ -17,7 +17,7 @@ class Choice:
 
 @dataclass(frozen=True)
 class Question:
-    """Stand-in for cfbot.flows.definition.Question with only what the parser reads."""
+    """Stand-in for cfbot.flows.model.Question with only what the parser reads."""
 
     type: str
     min: int | None = None

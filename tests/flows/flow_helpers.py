@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cfbot.flows.definition import Flow, parse_flow
+from cfbot.flows.builder import parse_flow
+from cfbot.flows.model import Flow
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[2]

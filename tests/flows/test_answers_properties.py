@@ -230,5 +230,6 @@ def test_answers_module_stays_pure() -> None:
         "re",
         "typing",
         "unicodedata",
+        "cfbot.text",  # the shared pure text folding (no I/O; see tests/core/test_text.py)
     }
     assert imported <= allowed, imported - allowed

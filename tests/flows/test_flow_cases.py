@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flow_helpers import DATA, tiny_scorer
 
-from cfbot.flows.definition import load_flow
+from cfbot.flow_store import load_flow
 from cfbot.flows.testing import format_test_report, run_case_files, run_cases
 
 
@@ -65,8 +65,8 @@ def test_alert_lists_by_index_or_condition_and_scores_override(tmp_path: Path) -
     flow = load_flow(DATA / "minimal.yaml")
     from dataclasses import replace
 
-    from cfbot.flows.definition import AlertRule
     from cfbot.flows.expr import parse
+    from cfbot.flows.model import AlertRule
 
     with_alert = replace(flow, alerts=(AlertRule(parse("score <= 2"), "score <= 2"),))
     case = tmp_path / "alerts.yaml"

@@ -11,17 +11,10 @@ from pathlib import Path
 import pytest
 from flow_helpers import DATA, flow_from
 
-from cfbot.flows.definition import (
-    MAX_FILE_BYTES,
-    Flow,
-    FlowError,
-    FlowRegistry,
-    Problem,
-    load_directory,
-    load_flow,
-    parse_duration,
-    parse_flow,
-)
+from cfbot.flow_store import FlowRegistry, load_directory, load_flow
+from cfbot.flows.builder import parse_flow
+from cfbot.flows.model import Flow, FlowError, Problem, parse_duration
+from cfbot.flows.yaml_marks import MAX_FILE_BYTES
 
 
 def problems(name: str, strict: bool = False) -> list[str]:

@@ -308,7 +308,7 @@ def test_step_limit_stops_a_runaway_info_loop(now: datetime) -> None:
     # validation forbids this flow; build it by hand to prove the engine still terminates
     from dataclasses import replace
 
-    from cfbot.flows.definition import Branch
+    from cfbot.flows.model import Branch
 
     flow = flow_from(
         "id: i\nlanguages: [en]\nquestions: [{id: a, type: info, text: {en: Hello}}]\n"

@@ -9,7 +9,7 @@ from flow_helpers import CONVERSATIONS_DIR, T0, tiny_scorer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cfbot.flows.definition import load_directory
+from cfbot.flow_store import load_directory
 from cfbot.flows.engine import resume, start, state_status
 from cfbot.flows.events import AnswerRecorded, AnswerRejected
 

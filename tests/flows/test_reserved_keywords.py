@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cfbot.flows.definition import FlowError, parse_flow, reserved_keywords
+from cfbot.flows.builder import parse_flow, reserved_keywords
+from cfbot.flows.model import FlowError
 
 FLOW = """id: kwtest
 name: K
@@ -34,7 +35,7 @@ def test_reserved_words_come_from_the_keyword_table():
 def test_registry_reloads_only_when_a_file_changes(tmp_path):
     import os
 
-    from cfbot.flows.definition import FlowRegistry
+    from cfbot.flow_store import FlowRegistry
 
     text = FLOW.format(lang="es", word="OPINAR")
     (tmp_path / "k.yaml").write_text(text, encoding="utf-8")

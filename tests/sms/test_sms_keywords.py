@@ -112,7 +112,7 @@ def test_other_keywords(word, action, lang):
 def test_flow_keywords_never_clash_with_system_words(rt):
     from pathlib import Path
 
-    from cfbot.flows.definition import load_directory
+    from cfbot.flow_store import load_directory
 
     shipped = load_directory(Path(__file__).resolve().parents[2] / "conversations").flows
     for flow in [*rt.flows.all(), *shipped.values()]:
