@@ -370,3 +370,26 @@ class MailOut(SQLModel, table=True):
     next_attempt_at: datetime | None = _dt()
     first_failed_at: datetime | None = _dt()
     sent_at: datetime | None = _dt()
+
+
+# --------------------------------------------------------------------------- results
+
+
+class AnswerLabel(SQLModel, table=True):
+    """A staff member's reading of one free-text answer from the review queue: fine,
+    complaint or crisis, with an optional English gloss; who labelled it and when.
+    One row per answer (a relabel updates it); ``alert_id`` is the alert it raised."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", unique=True)
+    label: str = Field(max_length=20)  # fine | complaint | crisis
+    gloss: str | None = Field(default=None, sa_type=sa.Text)
+    labelled_by: str = Field(max_length=200)
+    labelled_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
+
+
+# date-range reads of the results pages (kept out of the class bodies above)
+sa.Index("ix_conversation_started_at", Conversation.__table__.c.started_at)  # type: ignore[attr-defined]
+sa.Index("ix_answer_created_at", Answer.__table__.c.created_at)  # type: ignore[attr-defined]
+sa.Index("ix_visit_visited_at", Visit.__table__.c.visited_at)  # type: ignore[attr-defined]

@@ -31,5 +31,21 @@ def classify_cmd(lang: str, question: str | None) -> None:
         click.echo(json.dumps(classify(text, lang, question), ensure_ascii=False))
 
 
+@feedback.command("export-labels")
+@click.option(
+    "--out", "out_path", required=True, type=click.Path(dir_okay=False), help="CSV file to write."
+)
+def export_labels_cmd(out_path: str) -> None:
+    """Write every staff-labelled answer from the review queue as CSV (label, gloss,
+    language, text with phone numbers and emails masked, who and when)."""
+    from cfbot.commands import cli_runtime
+    from cfbot.services.review import export_labels
+
+    rt = cli_runtime(log=False)
+    with open(out_path, "w", encoding="utf-8", newline="") as fh:
+        n = export_labels(rt, fh)
+    click.echo(f"wrote {n} labelled answer(s) to {out_path}")
+
+
 if __name__ == "__main__":  # pragma: no cover - handy for `python -m`
     feedback(sys.argv[1:])
