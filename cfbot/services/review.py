@@ -23,6 +23,9 @@ from sqlmodel import col, select
 
 from cfbot.db import unit_of_work
 from cfbot.models import Answer, AnswerLabel, Contact, Conversation, Message
+from cfbot.services.alerts.raising import raise_crisis, raise_dissatisfaction
+from cfbot.services.alerts.rules import Fired
+from cfbot.services.crisis import detect_crisis
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +134,6 @@ def record_label(
     """Store ``actor``'s label of an answer; raise the alert a complaint or crisis calls
     for. Returns the alert id (None for "fine"). One unit of work: label and alert
     together or neither."""
-    from cfbot.services import alerts as alert_service
-    from cfbot.services.crisis import detect_crisis
 
     if label not in LABELS:
         raise ReviewError("Choose fine, complaint or crisis.")
@@ -151,20 +152,20 @@ def record_label(
         row.label, row.gloss, row.labelled_by, row.labelled_at = label, gloss, actor, now
         alert_id = row.alert_id
         if label == "complaint":
-            fired = alert_service.Fired(
+            fired = Fired(
                 key=f"review:{answer.id}",
                 reason=f"Staff review: complaint in “{answer.question_id}”",
                 severity="normal",
                 source=f"review by {actor}",
             )
-            alert = alert_service.raise_dissatisfaction(rt, session, conversation, [fired], now)
+            alert = raise_dissatisfaction(rt, session, conversation, [fired], now)
             alert_id = alert.id
         elif label == "crisis":
             contact = session.get(Contact, answer.contact_id)
             message = _message_for(session, answer)
             if contact is None or message is None:
                 raise ReviewError("This answer has no message to raise a crisis alert from.")
-            alert = alert_service.raise_crisis(
+            alert = raise_crisis(
                 rt,
                 session,
                 contact=contact,

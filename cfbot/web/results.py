@@ -11,17 +11,16 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from cfbot.app import get_runtime
 from cfbot.i18n import LANGUAGE_NAMES
 from cfbot.services import results as results_service
 from cfbot.services import review as review_service
 from cfbot.services.routing import get_routing
 from cfbot.web import dashboard
+from cfbot.web.context import get_runtime
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("results", __name__, url_prefix="/dashboard")
 bp.context_processor(dashboard._staff_text)
-bp.before_request(dashboard._fresh_reads)
 bp.after_request(dashboard._private)
 
 DEFAULT_DAYS = 30
