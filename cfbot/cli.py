@@ -255,13 +255,14 @@ def demo(host: str, port: int, clock: bool) -> None:
 def _register_commands() -> None:
     """Command groups that live in their own modules."""
     from cfbot.commands.alerts import alerts
+    from cfbot.commands.export import export
     from cfbot.commands.feedback import feedback
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
     from cfbot.commands.visits import visits
 
-    for command in (translations, feedback, scheduler, visits, tokens, alerts):
+    for command in (translations, feedback, scheduler, visits, tokens, alerts, export):
         cli.add_command(command)
 
 
