@@ -209,7 +209,13 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
     show_default=True,
     help="Also run the scheduler (invitations, reminders, outbox, alert mail) in-process.",
 )
-def demo(host: str, port: int, clock: bool) -> None:
+@click.option(
+    "--seed/--no-seed",
+    default=True,
+    show_default=True,
+    help="Fill an empty database once with 8 weeks of demo surveys, answers and alerts.",
+)
+def demo(host: str, port: int, clock: bool, seed: bool) -> None:
     """Start the demo: SQLite, sample flows, web chat and SMS simulator, no credentials."""
     os.environ.setdefault("CFBOT_DEMO", "1")
     os.environ.setdefault("CFBOT_TWILIO_VALIDATE_SIGNATURE", "0")
@@ -226,6 +232,10 @@ def demo(host: str, port: int, clock: bool) -> None:
 
     migrate.upgrade(settings.database_url)
     app = create_app(settings)
+    if seed:
+        from cfbot.services.demo_data import seed_demo_data
+
+        click.echo(seed_demo_data(app.extensions["cfbot"]).summary())
     base = f"http://{host}:{port}"
     click.echo(f"cfbot demo: database {mask_url(settings.database_url)}")
     click.echo(f"  web chat:      {base}/chat")
