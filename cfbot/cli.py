@@ -210,7 +210,13 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
     show_default=True,
     help="Also run the scheduler (invitations, reminders, outbox, alert mail) in-process.",
 )
-def demo(host: str, port: int, clock: bool) -> None:
+@click.option(
+    "--seed/--no-seed",
+    default=True,
+    show_default=True,
+    help="Fill an empty database once with 8 weeks of demo surveys, answers and alerts.",
+)
+def demo(host: str, port: int, clock: bool, seed: bool) -> None:
     """Start the demo: SQLite, sample flows, web chat and SMS simulator, no credentials."""
     os.environ.setdefault("CFBOT_DEMO", "1")
     os.environ.setdefault("CFBOT_TWILIO_VALIDATE_SIGNATURE", "0")
@@ -227,6 +233,10 @@ def demo(host: str, port: int, clock: bool) -> None:
 
     migrate.upgrade(settings.database_url)
     app = create_app(settings)
+    if seed:
+        from cfbot.services.demo_data import seed_demo_data
+
+        click.echo(seed_demo_data(app.extensions["cfbot"]).summary())
     base = f"http://{host}:{port}"
     click.echo(f"cfbot demo: database {mask_url(settings.database_url)}")
     click.echo(f"  web chat:      {base}/chat")
@@ -256,13 +266,14 @@ def demo(host: str, port: int, clock: bool) -> None:
 def _register_commands() -> None:
     """Command groups that live in their own modules."""
     from cfbot.commands.alerts import alerts
+    from cfbot.commands.export import export
     from cfbot.commands.feedback import feedback
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
     from cfbot.commands.visits import visits
 
-    for command in (translations, feedback, scheduler, visits, tokens, alerts):
+    for command in (translations, feedback, scheduler, visits, tokens, alerts, export):
         cli.add_command(command)
 
 
