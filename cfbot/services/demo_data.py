@@ -27,8 +27,8 @@ from sqlmodel import Session, select
 
 from cfbot.db import is_sqlite, unit_of_work
 from cfbot.flows import engine
-from cfbot.flows.definition import Flow
 from cfbot.flows.events import AnswerRecorded, MsgOut
+from cfbot.flows.model import Flow
 from cfbot.models import (
     Alert,
     AlertEvent,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 import shutil
@@ -149,7 +148,7 @@ def test_seed_is_deterministic_and_exportable(rt, settings, _sqlite_template, tm
     # the same seed and "now" on another, empty database give the same data
     path = tmp_path / "second.sqlite3"
     shutil.copy(_sqlite_template, path)
-    other = build_runtime(dataclasses.replace(settings, database_url=f"sqlite:///{path}"))
+    other = build_runtime(settings.replace(database_url=f"sqlite:///{path}"))
     try:
         again = seed_demo_data(other, weeks=2, visits_per_week=40, now=T0)
         assert again.answers == report.answers
