@@ -58,6 +58,9 @@ acabar con todo", Somali "ma rabo inaan noolaado", Vietnamese "chong toi hay dan
 """
 
 LABELLED = ROOT / "benchmarks" / "data" / "feedback_labelled.csv"
+# Blind set: written by someone who never saw the rules. Only aggregate figures are
+# ever reported on it (no rows, no errors), and nothing is tuned on it.
+BLIND3 = ROOT / "benchmarks" / "data" / "blind3.csv"
 VADER_DIR = Path(os.environ.get("CFBOT_VADER_DATA", "/work/shared/datasets/vader_icwsm2014"))
 CORPORA = {
     "tweets": "tweets_GroundTruth.txt",
@@ -162,6 +165,72 @@ def crisis_quality(rows: list[dict[str, str]]) -> tuple[list[list[str]], list[st
     return table, errors
 
 
+def blind3() -> tuple[list[list[str]], list[list[str]]]:
+    """Aggregate figures on the blind set, per language: (crisis table, dissatisfaction
+    table). Labels: ``crisis`` / ``dissatisfied`` / ``ok``. Either tier = ``crisis`` or
+    ``urgent_review``. urgent_review false alarms are a share of the non-crisis replies.
+    """
+    with BLIND3.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    preds = [(r, classify(r["text"], r["lang"], r["question"])) for r in rows]
+    c_table: list[list[str]] = []
+    d_table: list[list[str]] = []
+    for lang in (*LANGS, "all"):
+        sel = [(r, c) for r, c in preds if lang == "all" or r["lang"] == lang]
+        cr = [c for r, c in sel if r["label"] == "crisis"]
+        non = [c for r, c in sel if r["label"] != "crisis"]
+        ok = [c for r, c in sel if r["label"] == "ok"]
+        dis = [c for r, c in sel if r["label"] == "dissatisfied"]
+        c_table.append(
+            [
+                lang,
+                _rate(sum(bool(c["crisis"]) for c in cr), len(cr)),
+                _rate(sum(bool(c["crisis"]) or bool(c.get("urgent_review")) for c in cr), len(cr)),
+                _rate(sum(bool(c["crisis"]) for c in non), len(non)),
+                _rate(
+                    sum(bool(c.get("urgent_review")) and not c["crisis"] for c in non), len(non)
+                ),
+            ]
+        )
+        d_table.append(
+            [
+                lang,
+                _rate(sum(c["dissatisfied"] for c in dis), len(dis)),
+                _rate(sum(c["dissatisfied"] for c in ok), len(ok)),
+                _rate(sum(c["dissatisfied"] or c["needs_review"] for c in dis), len(dis)),
+                _rate(sum(c["needs_review"] for c in ok), len(ok)),
+            ]
+        )
+    return c_table, d_table
+
+
+BLIND3_C_HEAD = [
+    "lang",
+    "crisis-tier recall",
+    "either-tier recall",
+    "false crisis (non-crisis)",
+    "urgent_review false alarms (non-crisis)",
+]
+BLIND3_D_HEAD = [
+    "lang",
+    "dissatisfied recall",
+    "false alarms (ok replies)",
+    "recall incl. needs-review",
+    "ok replies needing review",
+]
+
+
+def blind3_report() -> str:
+    c_table, d_table = blind3()
+    return "\n".join(
+        [
+            md_table(BLIND3_C_HEAD, c_table),
+            "",
+            md_table(BLIND3_D_HEAD, d_table),
+        ]
+    )
+
+
 def read_corpus(path: Path) -> list[tuple[float, str]]:
     out = []
     with path.open(encoding="utf-8", errors="replace") as fh:
@@ -255,7 +324,15 @@ def md_table(head: list[str], rows: list[list[str]]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-write", action="store_true", help="print only, do not write RESULTS.md")
+    ap.add_argument(
+        "--blind3-only",
+        action="store_true",
+        help="print only the aggregate blind3 figures (nothing written)",
+    )
     args = ap.parse_args()
+    if args.blind3_only:
+        print(blind3_report())
+        return 0
 
     rows = load_labelled()
     counts = {lang: sum(r["lang"] == lang for r in rows) for lang in LANGS}
