@@ -187,9 +187,7 @@ def blind3() -> tuple[list[list[str]], list[list[str]]]:
                 _rate(sum(bool(c["crisis"]) for c in cr), len(cr)),
                 _rate(sum(bool(c["crisis"]) or bool(c.get("urgent_review")) for c in cr), len(cr)),
                 _rate(sum(bool(c["crisis"]) for c in non), len(non)),
-                _rate(
-                    sum(bool(c.get("urgent_review")) and not c["crisis"] for c in non), len(non)
-                ),
+                _rate(sum(bool(c.get("urgent_review")) and not c["crisis"] for c in non), len(non)),
             ]
         )
         d_table.append(

@@ -217,9 +217,7 @@ class _Review:
 @cache
 def _review() -> _Review:
     raw = (
-        resources.files("cfbot.lexicons")
-        .joinpath("urgent_review.yaml")
-        .read_text(encoding="utf-8")
+        resources.files("cfbot.lexicons").joinpath("urgent_review.yaml").read_text(encoding="utf-8")
     )
     data: dict[str, Any] = yaml.safe_load(raw)
     cats = data.get("categories") or {}
