@@ -265,8 +265,17 @@ def assess(text: str, lang: str | None = None) -> Assessment:
     del lang
     if not text or not text.strip():
         return Assessment(None)
-    found = find_crisis(text)
     folded, accented = _prepare(text)
+    comp = _compiled()
+    found: CrisisMatch | None = None
+    for cat in CRISIS_CATEGORIES:  # as find_crisis, on the one prepared text
+        hist = comp.history.get(cat)
+        phrase = _first(comp.folded.get(cat), folded, hist) or _first(
+            comp.accented.get(cat), accented, hist, folded
+        )
+        if phrase:
+            found = CrisisMatch(cat, phrase)
+            break
     rev = _review()
     f = _blank(rev.lookalikes, folded)
     a = _blank(rev.lookalikes, accented)
@@ -283,7 +292,6 @@ def assess(text: str, lang: str | None = None) -> Assessment:
         if not demoted:
             return Assessment(CRISIS, found.category, found.phrase)
         return Assessment(URGENT_REVIEW, found.category, found.phrase, demoted=True)
-    comp = _compiled()
     for cat in CRISIS_CATEGORIES:
         hist = comp.history.get(cat)
         phrase = _first(rev.folded.get(cat), f, hist) or _first(rev.accented.get(cat), a, hist, f)
