@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from cfbot.services.crisis import detect_crisis  # noqa: E402
+from cfbot.services.crisis import assess, detect_crisis  # noqa: E402
 from cfbot.services.sentiment import (  # noqa: E402
     DEFAULT_TEXT_THRESHOLD,
     classify,
@@ -58,6 +58,9 @@ acabar con todo", Somali "ma rabo inaan noolaado", Vietnamese "chong toi hay dan
 """
 
 LABELLED = ROOT / "benchmarks" / "data" / "feedback_labelled.csv"
+# Blind set: written by someone who never saw the rules. Only aggregate figures are
+# ever reported on it (no rows, no errors), and nothing is tuned on it.
+BLIND3 = ROOT / "benchmarks" / "data" / "blind3.csv"
 VADER_DIR = Path(os.environ.get("CFBOT_VADER_DATA", "/work/shared/datasets/vader_icwsm2014"))
 CORPORA = {
     "tweets": "tweets_GroundTruth.txt",
@@ -162,6 +165,91 @@ def crisis_quality(rows: list[dict[str, str]]) -> tuple[list[list[str]], list[st
     return table, errors
 
 
+def blind3() -> tuple[list[list[str]], list[list[str]]]:
+    """Aggregate figures on the blind set, per language: (crisis table, dissatisfaction
+    table). Labels: ``crisis`` / ``dissatisfied`` / ``ok``. Either tier = ``crisis`` or
+    ``urgent_review``. urgent_review false alarms are a share of the non-crisis replies.
+    """
+    with BLIND3.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    preds = [(r, classify(r["text"], r["lang"], r["question"])) for r in rows]
+    c_table: list[list[str]] = []
+    d_table: list[list[str]] = []
+    for lang in (*LANGS, "all"):
+        sel = [(r, c) for r, c in preds if lang == "all" or r["lang"] == lang]
+        cr = [c for r, c in sel if r["label"] == "crisis"]
+        non = [c for r, c in sel if r["label"] != "crisis"]
+        ok = [c for r, c in sel if r["label"] == "ok"]
+        dis = [c for r, c in sel if r["label"] == "dissatisfied"]
+        c_table.append(
+            [
+                lang,
+                _rate(sum(bool(c["crisis"]) for c in cr), len(cr)),
+                _rate(sum(bool(c["crisis"]) or bool(c.get("urgent_review")) for c in cr), len(cr)),
+                _rate(sum(bool(c["crisis"]) for c in non), len(non)),
+                _rate(sum(bool(c.get("urgent_review")) and not c["crisis"] for c in non), len(non)),
+            ]
+        )
+        d_table.append(
+            [
+                lang,
+                _rate(sum(c["dissatisfied"] for c in dis), len(dis)),
+                _rate(sum(c["dissatisfied"] for c in ok), len(ok)),
+                _rate(sum(c["dissatisfied"] or c["needs_review"] for c in dis), len(dis)),
+                _rate(sum(c["needs_review"] for c in ok), len(ok)),
+            ]
+        )
+    return c_table, d_table
+
+
+# blind3 measured once before any change of the safety-net work (aggregates only).
+BLIND3_BEFORE = """\
+| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
+|---|---|---|---|---|
+| en | 0.35 (17/49) | 0.35 (17/49) | 0.05 (6/112) | 0.00 (0/112) |
+| es | 0.33 (16/48) | 0.33 (16/48) | 0.05 (5/110) | 0.00 (0/110) |
+| so | 0.41 (7/17) | 0.41 (7/17) | 0.03 (1/30) | 0.00 (0/30) |
+| hmn | 0.38 (6/16) | 0.38 (6/16) | 0.00 (0/29) | 0.00 (0/29) |
+| vi | 0.31 (5/16) | 0.31 (5/16) | 0.14 (4/29) | 0.00 (0/29) |
+| all | 0.35 (51/146) | 0.35 (51/146) | 0.05 (16/310) | 0.00 (0/310) |
+
+| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
+|---|---|---|---|---|
+| en | 0.68 (32/47) | 0.11 (7/65) | 0.68 (32/47) | 0.00 (0/65) |
+| es | 0.54 (25/46) | 0.00 (0/64) | 0.91 (42/46) | 0.28 (18/64) |
+| so | 0.50 (6/12) | 0.00 (0/18) | 1.00 (12/12) | 0.39 (7/18) |
+| hmn | 0.73 (8/11) | 0.00 (0/18) | 1.00 (11/11) | 0.50 (9/18) |
+| vi | 0.64 (7/11) | 0.00 (0/18) | 1.00 (11/11) | 0.50 (9/18) |
+| all | 0.61 (78/127) | 0.04 (7/183) | 0.85 (108/127) | 0.23 (43/183) |
+"""
+
+BLIND3_C_HEAD = [
+    "lang",
+    "crisis-tier recall",
+    "either-tier recall",
+    "false crisis (non-crisis)",
+    "urgent_review false alarms (non-crisis)",
+]
+BLIND3_D_HEAD = [
+    "lang",
+    "dissatisfied recall",
+    "false alarms (ok replies)",
+    "recall incl. needs-review",
+    "ok replies needing review",
+]
+
+
+def blind3_report() -> str:
+    c_table, d_table = blind3()
+    return "\n".join(
+        [
+            md_table(BLIND3_C_HEAD, c_table),
+            "",
+            md_table(BLIND3_D_HEAD, d_table),
+        ]
+    )
+
+
 def read_corpus(path: Path) -> list[tuple[float, str]]:
     out = []
     with path.open(encoding="utf-8", errors="replace") as fh:
@@ -231,7 +319,7 @@ def cost(rows: list[dict[str, str]]) -> list[list[str]]:
         plain = _per_call_us(lambda nxt=nxt: vader_compound(nxt()[0]), n)
         ours = _per_call_us(lambda nxt=nxt: score(*nxt()), n)
         full = _per_call_us(lambda nxt=nxt: classify(*nxt()), n)
-        crisis = _per_call_us(lambda nxt=nxt: detect_crisis(nxt()[0]), n)
+        crisis = _per_call_us(lambda nxt=nxt: assess(nxt()[0]), n)
         out.append(
             [
                 label,
@@ -255,8 +343,22 @@ def md_table(head: list[str], rows: list[list[str]]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-write", action="store_true", help="print only, do not write RESULTS.md")
+    ap.add_argument(
+        "--blind3",
+        action="store_true",
+        help="also measure the blind set (aggregates only; its runs are rationed)",
+    )
+    ap.add_argument(
+        "--blind3-only",
+        action="store_true",
+        help="print only the aggregate blind3 figures (nothing written)",
+    )
     args = ap.parse_args()
+    if args.blind3_only:
+        print(blind3_report())
+        return 0
 
+    blind_after = blind3_report() if args.blind3 else None
     rows = load_labelled()
     counts = {lang: sum(r["lang"] == lang for r in rows) for lang in LANGS}
     q_table, misses = quality(rows)
@@ -290,7 +392,7 @@ def main() -> int:
         "plain VADER µs",
         "ours score() µs",
         "ratio",
-        "detect_crisis() µs",
+        "assess() µs (both tiers)",
         "classify() µs",
         "ratio",
     ]
@@ -317,6 +419,23 @@ def main() -> int:
         "### The `fresh` split as first measured (before any change it prompted)",
         "",
         FRESH_FIRST_RUN,
+        "## 0. Blind set `blind3` (456 replies; never looked at, never tuned on)",
+        "",
+        "Written by someone who never saw the rules; only these aggregate figures are "
+        "reported, measured twice: before the safety-net work and after it. Labels: crisis "
+        "/ dissatisfied / ok. Crisis-tier recall = crisis messages in the high-confidence "
+        "tier; either-tier = in `crisis` or `urgent_review`; false crisis and urgent_review "
+        "false alarms are shares of the non-crisis replies. Dissatisfaction is over the "
+        "non-crisis replies, by the survey's language.",
+        "",
+        "### Before",
+        "",
+        BLIND3_BEFORE,
+        "",
+        "### After",
+        "",
+        blind_after or "(not measured in this run: `--blind3`)",
+        "",
         "## 2. Crisis detection",
         "",
         "Naive = substring match on a first-attempt keyword list (kill, die, abuse, hit, "

@@ -16,13 +16,15 @@ def feedback() -> None:
 
 
 @feedback.command("classify")
-@click.option("--lang", required=True, help="Language of the replies: en, es, so, hmn, vi, ...")
+@click.option("--lang", required=True, help="Language of the survey: en, es, so, hmn, vi, ...")
 @click.option("--question", default=None, help="The question the replies answer.")
 def classify_cmd(lang: str, question: str | None) -> None:
     """Read one reply per line from stdin; print one JSON object per line.
 
     Each object has text, lang, sentiment (-1..1 or null), needs_review, dissatisfied,
-    crisis (false or a category), method and signals.
+    crisis (false or a category: the high-confidence tier), urgent_review (true for a
+    possible crisis a person must read within minutes), language (the language the reply
+    is written in; --lang for short texts), method and signals.
     """
     for line in sys.stdin:
         text = line.rstrip("\r\n")

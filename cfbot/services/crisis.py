@@ -23,9 +23,25 @@ import yaml
 
 from cfbot.text import fold_aligned
 
-__all__ = ["CRISIS_CATEGORIES", "CrisisMatch", "detect_crisis", "find_crisis"]
+__all__ = [
+    "CRISIS",
+    "CRISIS_CATEGORIES",
+    "TIERS",
+    "URGENT_REVIEW",
+    "Assessment",
+    "CrisisMatch",
+    "assess",
+    "detect_crisis",
+    "find_crisis",
+]
 
 CRISIS_CATEGORIES = ("self_harm", "violence_abuse", "medical_emergency")
+# Two tiers: `crisis` is high confidence (immediate 911/988 reply, urgent on-call alert);
+# `urgent_review` is a possible crisis (kind 911/988 message, urgent item a person reads
+# within minutes). See cfbot/lexicons/urgent_review.yaml.
+CRISIS = "crisis"
+URGENT_REVIEW = "urgent_review"
+TIERS = (CRISIS, URGENT_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -154,6 +170,113 @@ def find_crisis(text: str) -> CrisisMatch | None:
         if phrase:
             return CrisisMatch(cat, phrase)
     return None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The safety tier of a message: ``tier`` is ``crisis``, ``urgent_review`` or None."""
+
+    tier: str | None
+    category: str | None = None
+    phrase: str | None = None
+    demoted: bool = False  # a crisis-tier phrase in a context that needs a person instead
+
+    def __bool__(self) -> bool:
+        return self.tier is not None
+
+
+@dataclass(frozen=True)
+class _Review:
+    lookalikes: re.Pattern[str] | None
+    folded: dict[str, re.Pattern[str]]
+    accented: dict[str, re.Pattern[str]]
+    demote: re.Pattern[str] | None
+
+
+@cache
+def _review() -> _Review:
+    raw = (
+        resources.files("cfbot.lexicons").joinpath("urgent_review.yaml").read_text(encoding="utf-8")
+    )
+    data: dict[str, Any] = yaml.safe_load(raw)
+    cats = data.get("categories") or {}
+    unknown = set(cats) - set(CRISIS_CATEGORIES)
+    if unknown:
+        raise ValueError(f"lexicons/urgent_review.yaml: unknown categories {sorted(unknown)}")
+    folded: dict[str, re.Pattern[str]] = {}
+    accented: dict[str, re.Pattern[str]] = {}
+    for cat in CRISIS_CATEGORIES:
+        spec = cats.get(cat) or {}
+        f = _join(list(spec.get("folded") or []), f"urgent_review.yaml {cat}.folded")
+        a = _join(list(spec.get("accented") or []), f"urgent_review.yaml {cat}.accented")
+        if f is not None:
+            folded[cat] = f
+        if a is not None:
+            accented[cat] = a
+    demote = data.get("demote_context")
+    return _Review(
+        lookalikes=_join(list(data.get("lookalikes") or []), "urgent_review.yaml lookalikes"),
+        folded=folded,
+        accented=accented,
+        demote=_join([demote], "urgent_review.yaml demote_context") if demote else None,
+    )
+
+
+_NEGATED_BEFORE = re.compile(
+    r"(?:^|\s)(?:not|no|never|nor|without|isnt|wasnt|arent|dont|didnt|doesnt|nunca|sin|"
+    r"ni|tampoco|khong|chua|tsis|ma|maya)(?:\s+\S+){0,2}\s*$"
+)
+
+
+def _blank(pattern: re.Pattern[str] | None, text: str) -> str:
+    if pattern is None:
+        return text
+    return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
+def assess(text: str, lang: str | None = None) -> Assessment:
+    """Safety tier of ``text``: ``crisis`` (precise phrases of crisis.yaml, not in a
+    context that calls for a person first), else ``urgent_review`` (a possible crisis:
+    any talk of death, self-harm, weapons, violence, abuse or a medical emergency that is
+    not a known look-alike), else no tier. Every language's phrases are checked, whatever
+    ``lang`` (kept for symmetry with the scorer).
+    """
+    del lang
+    if not text or not text.strip():
+        return Assessment(None)
+    folded, accented = _prepare(text)
+    comp = _compiled()
+    found: CrisisMatch | None = None
+    for cat in CRISIS_CATEGORIES:  # as find_crisis, on the one prepared text
+        hist = comp.history.get(cat)
+        phrase = _first(comp.folded.get(cat), folded, hist) or _first(
+            comp.accented.get(cat), accented, hist, folded
+        )
+        if phrase:
+            found = CrisisMatch(cat, phrase)
+            break
+    rev = _review()
+    f = _blank(rev.lookalikes, folded)
+    a = _blank(rev.lookalikes, accented)
+    if found is not None and found.phrase not in f and found.phrase not in a:
+        found = None  # the crisis phrase sits inside a known look-alike ("hit us with a bill")
+    if found is not None:
+        demoted = False
+        if rev.demote is not None and rev.demote.search(folded):
+            demoted = True
+        else:
+            i = folded.find(found.phrase)
+            if i > 0 and _NEGATED_BEFORE.search(folded[:i]):
+                demoted = True
+        if not demoted:
+            return Assessment(CRISIS, found.category, found.phrase)
+        return Assessment(URGENT_REVIEW, found.category, found.phrase, demoted=True)
+    for cat in CRISIS_CATEGORIES:
+        hist = comp.history.get(cat)
+        phrase = _first(rev.folded.get(cat), f, hist) or _first(rev.accented.get(cat), a, hist, f)
+        if phrase:
+            return Assessment(URGENT_REVIEW, cat, phrase)
+    return Assessment(None)
 
 
 def detect_crisis(text: str, lang: str | None = None) -> str | None:

@@ -15,6 +15,17 @@ emergency in an inbound message:
    and escalates after 15 minutes if nobody acknowledges it;
 4. everything is logged (phone masked) and kept in the alert's audit trail.
 
+Two tiers (:func:`cfbot.services.crisis.assess`): ``crisis`` as above, and
+``urgent_review``, a *possible* crisis (any talk of death, self-harm, weapons, violence,
+abuse or a medical emergency that is not a known look-alike). An urgent_review message
+gets a short kind reply with 911/988 and an urgent alert of the same kind, severity,
+recipients and escalation as a crisis (``details["tier"] == "urgent_review"``, reason
+"Urgent review: ..."), so a person reads it within minutes. It also pauses the survey,
+exactly like a crisis: the flow must never swallow such a message, and a person who has
+read it can resume. Replies are in the language the message is written in
+(:func:`cfbot.services.language.detect_language`; the conversation's language for short
+texts), and that language is stored on the alert.
+
 An opted-out client still gets the crisis reply: it answers their own message and may
 matter for their safety.
 
@@ -53,6 +64,15 @@ def builtin_crisis_reply(lang: str, local: str) -> str:
         "We have told our staff about your message. "
         "This text line is not watched around the clock.",
         local=local,
+    )
+
+
+def builtin_review_reply(lang: str) -> str:
+    """Our reply to an urgent_review (possible crisis) message in ``lang``."""
+    return translate(
+        lang,
+        "If you or someone else is in danger, call 911. For crisis support call or text "
+        "988. A staff member will read your message.",
     )
 
 
@@ -101,19 +121,25 @@ def handle_crisis(ctx: InboundContext) -> bool:
     if not text or not text.strip():
         return False
     try:
-        from cfbot.services.crisis import detect_crisis
+        from cfbot.services.crisis import CRISIS, assess
+        from cfbot.services.language import detect_language
 
-        category = detect_crisis(text, ctx.language)
+        lang = detect_language(text, ctx.language)
+        found = assess(text, lang)
     except Exception:
         # detection must never stop the conversation; the message still reaches the flow
         log.exception("crisis detection failed")
         return False
-    if not category:
+    if not found:
         return False
+    category = found.category or "self_harm"
+    tier = found.tier or CRISIS
     rt, session, now = ctx.rt, ctx.session, ctx.now
-    lang = ctx.language
     routing = get_routing(rt)
-    ctx.reply(crisis_reply(routing, lang), kind="crisis")
+    if tier == CRISIS:
+        ctx.reply(crisis_reply(routing, lang), kind="crisis")
+    else:
+        ctx.reply(builtin_review_reply(lang), kind="crisis")
     conversation = ctx.conversation
     paused = False
     if conversation is not None and conversation.status == ConversationStatus.ACTIVE:
@@ -132,11 +158,14 @@ def handle_crisis(ctx: InboundContext) -> bool:
         message=ctx.message,
         category=category,
         now=now,
+        tier=tier,
+        language=lang,
     )
-    note = f"reply sent ({lang})" + ("; survey paused" if paused else "")
+    note = f"{tier} reply sent ({lang})" + ("; survey paused" if paused else "")
     alerts.log_event(session, alert.id, "client_replied", now, note=note)  # type: ignore[arg-type]
     log.warning(
-        "crisis message (%s) from %s in conversation %s: alert %s, %s",
+        "%s message (%s) from %s in conversation %s: alert %s, %s",
+        tier,
         category,
         mask_phone(ctx.contact.phone) or f"webchat contact {ctx.contact.id}",
         conversation.id if conversation is not None else None,

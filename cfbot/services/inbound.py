@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from cfbot.channels.base import InboundMsg
 from cfbot.db import unit_of_work
 from cfbot.flows import engine
-from cfbot.i18n import translate
+from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
 from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
 from cfbot.services import crisis_response, keywords
@@ -42,6 +42,7 @@ from cfbot.services.conversation import (
     storable_text,
     store_outbound,
 )
+from cfbot.services.language import detect_language
 from cfbot.services.sentiment import scorer
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,39 @@ def run_flow(ctx: InboundContext) -> bool:
     flow = flow_for_conversation(session, conversation)
     sprint = engine.resume(flow, conversation.state, ctx.text, now, scorer=scorer)
     ctx.replies.extend(ctx.apply(conversation, flow, sprint))
+    offer_language(ctx)
     return True
+
+
+def offer_language(ctx: InboundContext) -> None:
+    """On SMS, when a client answers in another of our languages than the survey's,
+    offer once per conversation to continue in it ("Reply ESPAÑOL to continue in
+    Spanish"), in that language, with the language word of ``keywords.yaml``."""
+    conversation = ctx.conversation
+    if conversation is None or ctx.message.channel != "sms":
+        return
+    current = conversation.language
+    written = detect_language(ctx.text, current)
+    if written == current or written not in SUPPORTED_LANGUAGES:
+        return
+    context = dict(conversation.context or {})
+    if context.get("language_offered"):
+        return
+    word = keywords.language_word(written)
+    if not word:
+        return
+    context["language_offered"] = written
+    conversation.context = context
+    ctx.session.add(conversation)
+    ctx.reply(
+        translate(
+            written,
+            "Reply {keyword} to continue in {language}.",
+            keyword=word,
+            language=LANGUAGE_NAMES[written],
+        ),
+        kind="notice",
+    )
 
 
 def evaluate_alerts(ctx: InboundContext) -> None:

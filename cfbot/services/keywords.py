@@ -106,6 +106,18 @@ def match(text: str) -> KeywordMatch | None:
     return load_table().get(text)
 
 
+@lru_cache(maxsize=1)
+def _language_words() -> dict[str, str]:
+    with open(KEYWORDS_FILE, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    return {lang: str(words[0]) for lang, words in (data.get("language") or {}).items() if words}
+
+
+def language_word(lang: str) -> str | None:
+    """The word a client texts to pick ``lang`` (the first under ``language:``)."""
+    return _language_words().get(lang)
+
+
 def reply_language(found: KeywordMatch, current: str) -> str:
     """Answer in the client's language when the word is theirs or English (the carrier
     words work everywhere); otherwise in the language of the word they used."""

@@ -49,7 +49,7 @@ _N_SCALAR = -0.74  # negation flips and damps
 _CONTRAST_BEFORE, _CONTRAST_AFTER = 0.5, 1.5
 # A specific complaint next to generic praise with no "but" is usually sarcasm or a
 # polite wrapper ("great, another 3 hour wait"), so the praise counts half.
-_SARCASM_DAMP = 0.25
+_SARCASM_DAMP = 0.1
 _STRONG_COMPLAINT = -2.0
 _CLAUSE_BREAKS = frozenset(".,;:!?\n…")
 # Fallback order when the expected language finds nothing (clients mix languages).
@@ -225,6 +225,7 @@ class _Answers:
     interjection_re: re.Pattern[str]
     improve_re: re.Pattern[str]
     wrong_re: re.Pattern[str]
+    neutral_re: re.Pattern[str]
 
 
 @cache
@@ -233,6 +234,7 @@ def _answers() -> _Answers:
     everything: set[str] = set()
     thanks: set[str] = set()
     interjections: set[str] = set()
+    neutral: set[str] = set()
     improve: list[str] = []
     wrong: list[str] = []
     for lang in LEXICON_LANGS:
@@ -244,6 +246,7 @@ def _answers() -> _Answers:
         everything.update(_strs(ans.get("everything"), where))
         thanks.update(_strs(ans.get("thanks"), where))
         interjections.update(_strs(ans.get("interjections"), where))
+        neutral.update(" ".join(fold_aligned(w).split()) for w in _strs(ans.get("neutral"), where))
         q = lex.raw.get("questions") or {}
         improve.extend(q.get("improve") or ())
         wrong.extend(q.get("wrong") or ())
@@ -257,6 +260,7 @@ def _answers() -> _Answers:
         interjection_re=re.compile(rf"^\s*(?:{_alt(sorted(interjections)) or '$^'})(?!\w)"),
         improve_re=re.compile(rf"(?<!\w)(?:{'|'.join(improve)})(?!\w)"),
         wrong_re=re.compile(rf"(?<!\w)(?:{'|'.join(wrong)})(?!\w)"),
+        neutral_re=re.compile(rf"^(?:{_alt(sorted(neutral)) or '$^'})$"),
     )
 
 
@@ -312,6 +316,42 @@ def _extract_emoji(text: str, *, emoticons: bool) -> tuple[float, list[str], str
             signals.append(f"emoji:{m.group()}")
         out = emo_re.sub(lambda m: " " * len(m.group()), out)
     return total, signals, out
+
+
+# --------------------------------------------------------------------------- clock times
+
+# "got there at 9, seen at 11:40", "llegamos a las 8 y salimos a las 12": two clock
+# times in one reply, the later one 45 minutes to 6 hours after the first, is a wait.
+_CLOCK_RE = re.compile(
+    r"(?<![\w:])(?:(?P<hm>\d{1,2}):(?P<mm>[0-5]\d)|(?:(?<=at )|(?<=by )|(?<=til )|(?<=till )"
+    r"|(?<=until )|(?<=from )|(?<=las )|(?<=luc )|(?<=saacadda )|(?<=thaum )|(?<=hasta )"
+    r"|(?<=desde )|(?<=around ))(?P<h>\d{1,2})(?! ?(?:min|minutes?|hours?|hrs?|horas?|minutos?|"
+    r"days?|dias?|kids?|people|times?|calls?|weeks?|months?))|(?P<h2>\d{1,2}) ?(?:am|pm|a m|p m|"
+    r"oclock|o clock))(?!\w)|(?<!\w)(?P<noon>noon|mediodia|midday)(?!\w)"
+)
+_CLOCK_MIN_WAIT, _CLOCK_MAX_WAIT = 45, 6 * 60
+
+
+def _clock_wait(folded: str) -> int | None:
+    """Minutes between the first and last clock time in ``folded`` when it looks like a
+    wait (45 min .. 6 h, a 12-hour clock assumed), else None."""
+    times: list[int] = []
+    for m in _CLOCK_RE.finditer(folded):
+        if m.group("noon"):
+            times.append(12 * 60)
+            continue
+        h = m.group("hm") or m.group("h") or m.group("h2")
+        mins = int(m.group("mm") or 0)
+        hour = int(h)
+        if hour > 23 or hour == 0:
+            continue
+        times.append((hour % 12) * 60 + mins)
+    if len(times) < 2:
+        return None
+    span = times[-1] - times[0]
+    if span < 0:
+        span += 12 * 60
+    return span if _CLOCK_MIN_WAIT <= span <= _CLOCK_MAX_WAIT else None
 
 
 # --------------------------------------------------------------------------- matching
@@ -617,6 +657,11 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
     if _foreign_script(folded) and not emoji_sig:
         return SentimentResult(None, True, "none", ("foreign-script",))
 
+    waited = _clock_wait(" ".join(folded.split()))
+    if waited is not None:
+        emoji_val += -2.6
+        emoji_sig = [*emoji_sig, f"clock-span:{waited}min"]
+
     candidates: list[tuple[str, _Lexicon, bool]] = []
     if lex is not None:
         candidates.append((code, lex, code == "en"))
@@ -643,21 +688,26 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
         return SentimentResult(value, False, method, tuple(sig))
 
     if emoji_sig:
-        return SentimentResult(_normalize(emoji_val), False, "emoji", tuple(emoji_sig))
-    if code == "en":
-        return SentimentResult(0.0, False, "vader+rules", tuple(signals + q_sig))
+        method = "emoji" if not any(s.startswith("clock-span") for s in emoji_sig) else "clock"
+        return SentimentResult(_normalize(emoji_val), False, method, tuple(emoji_sig))
     if particle:
         # the reply opened with "no"/"nada" and the rest is unknown: not a complaint
         return SentimentResult(0.0, False, "answer", tuple(signals + q_sig))
-    if lex is not None and len(words) < lex.review_min_tokens:
-        return SentimentResult(0.0, False, f"lexicon-{code}", ("no-match", *q_sig))
+    if core and ans.neutral_re.match(core):
+        # a plain short answer ("ok", "n/a", "no sé"): neutral, nothing to review
+        return SentimentResult(0.0, False, "answer", ("answer:neutral", *q_sig))
+    # Never a silent zero: substantive text (English included, gibberish included)
+    # that nothing recognised goes to a person.
     why = "no-lexicon" if lex is None else "no-match"
     return SentimentResult(None, True, "none", (why, *q_sig))
 
 
 def scorer(text: str, lang: str, question: str | None) -> float | None:
-    """Adapter for the flow engine: the score of :func:`score`, None when it needs review."""
-    return score(text, lang, question).score
+    """Adapter for the flow engine: the score of :func:`score` in the language the reply
+    is written in (``lang`` for short texts), None when it needs review."""
+    from cfbot.services.language import detect_language
+
+    return score(text, detect_language(text, _norm_lang(lang) or "en"), question).score
 
 
 def is_dissatisfied(
@@ -699,18 +749,29 @@ def is_dissatisfied(
 
 
 def classify(text: str, lang: str, question: str | None = None) -> dict[str, Any]:
-    """Everything the CLI prints for one reply: sentiment, dissatisfaction and crisis."""
-    from cfbot.services.crisis import detect_crisis
+    """Everything the CLI prints for one reply: sentiment, dissatisfaction, the two
+    safety tiers and the language the reply is written in.
 
-    result = score(text, lang, question)
-    crisis = detect_crisis(text, lang)
+    ``lang`` is the conversation's language; the reply is scored with the rules of the
+    language it is written in (``language``), and checked for crisis in every language.
+    ``crisis`` is the high-confidence tier (category or False); ``urgent_review`` is True
+    for a possible crisis that a person must read within minutes.
+    """
+    from cfbot.services.crisis import CRISIS, URGENT_REVIEW, assess
+    from cfbot.services.language import detect_language
+
+    language = detect_language(text, _norm_lang(lang) or "en")
+    result = score(text, language, question)
+    safety = assess(text, language)
     return {
         "text": text,
         "lang": lang,
+        "language": language,
         "sentiment": None if result.score is None else round(result.score, 4),
         "needs_review": result.needs_review,
         "dissatisfied": is_dissatisfied(qtype="text", value=text, sentiment=result.score),
-        "crisis": crisis or False,
+        "crisis": (safety.category or False) if safety.tier == CRISIS else False,
+        "urgent_review": safety.tier == URGENT_REVIEW,
         "method": result.method,
         "signals": list(result.signals),
     }

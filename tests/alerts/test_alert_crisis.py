@@ -128,6 +128,7 @@ def test_detection_failure_never_blocks_the_survey(rt, monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(crisis, "detect_crisis", broken)
+    monkeypatch.setattr(crisis, "assess", broken)
     invite(rt)
     replies = sms(rt, "4", now=T0 + timedelta(minutes=1))
     assert replies and "911" not in replies[0]

@@ -56,7 +56,8 @@ def test_question_decides_what_a_bare_topic_means() -> None:
     improve = score("waiting time", "en", "What could we improve?").score
     neutral = score("waiting time", "en", "What was your visit for?").score
     assert improve is not None and improve <= DEFAULT_TEXT_THRESHOLD
-    assert neutral is not None and neutral > DEFAULT_TEXT_THRESHOLD
+    # after a neutral question a bare topic is no complaint: no score, a person reads it
+    assert neutral is None or neutral > DEFAULT_TEXT_THRESHOLD
 
 
 def test_signals_name_what_fired() -> None:

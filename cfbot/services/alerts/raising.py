@@ -196,8 +196,15 @@ def raise_crisis(
     message: Message,
     category: str,
     now: datetime,
+    tier: str = "crisis",
+    language: str | None = None,
 ) -> Alert:
-    """Create an urgent crisis alert (or add this message to one raised minutes ago)."""
+    """Create an urgent crisis alert (or add this message to one raised minutes ago).
+
+    ``tier`` is ``crisis`` or ``urgent_review`` (a possible crisis a person must read
+    within minutes: same kind, severity, recipients and escalation, reason prefixed);
+    ``language`` is the language the message was written in. Both go in ``details``.
+    """
     window_start = now - timedelta(minutes=rt.settings.crisis_dedupe_minutes)
     existing = session.exec(
         select(Alert)
@@ -215,6 +222,10 @@ def raise_crisis(
         if category not in categories:
             categories.append(category)
         details["categories"] = categories
+        if tier == "crisis":
+            details["tier"] = "crisis"
+        if language:
+            details["languages"] = sorted({*details.get("languages", []), language})
         existing.details = details
         existing.updated_at = now
         session.add(existing)
@@ -235,9 +246,15 @@ def raise_crisis(
         kind=CRISIS,
         severity="urgent",
         category=category,
-        reason=_t(CRISIS_LABELS.get(category, "Possible crisis")),
-        rule_source=f"crisis:{category}",
-        details={"message_ids": [message.id], "categories": [category]},
+        reason=(_t("Urgent review: ") if tier == "urgent_review" else "")
+        + _t(CRISIS_LABELS.get(category, "Possible crisis")),
+        rule_source=f"{tier}:{category}",
+        details={
+            "message_ids": [message.id],
+            "categories": [category],
+            "tier": tier,
+            **({"language": language, "languages": [language]} if language else {}),
+        },
         conversation_id=conversation.id if conversation is not None else None,
         contact_id=contact.id,
         message_id=message.id,

@@ -1,0 +1,32 @@
+"""Over the signed Twilio webhook: the urgent_review reply, and the one-time offer to
+continue in the language the client writes."""
+
+from __future__ import annotations
+
+from sms_helpers import all_rows, text
+
+from cfbot.models import Alert, Conversation
+
+
+def test_urgent_review_text_gets_the_kind_reply_and_an_urgent_item(client, rt):
+    text(client, "FEEDBACK")
+    (reply,) = text(client, "i wont be around much longer")
+    assert "A staff member will read your message." in reply and "988" in reply
+    (alert,) = all_rows(rt.engine, Alert)
+    assert alert.severity == "urgent" and alert.details["tier"] == "urgent_review"
+    (conv,) = all_rows(rt.engine, Conversation)
+    assert conv.status == "paused"
+
+
+def test_answering_in_spanish_offers_spanish_once(client, rt):
+    text(client, "FEEDBACK")
+    text(client, "2")
+    replies = text(client, "la espera fue muy larga y nadie me explicó nada")
+    assert replies[-1] == "Responda ESPAÑOL para continuar en Español."
+    replies = text(client, "la clínica estaba muy limpia y ordenada")
+    assert not any("ESPAÑOL" in r for r in replies)
+    (conv,) = all_rows(rt.engine, Conversation)
+    assert conv.language == "en" and conv.context["language_offered"] == "es"
+    text(client, "ESPAÑOL")
+    (conv,) = all_rows(rt.engine, Conversation)
+    assert conv.language == "es"
