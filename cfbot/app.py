@@ -15,6 +15,7 @@ from cfbot.logging_setup import configure_logging
 from cfbot.runtime import build_runtime
 from cfbot.web import register_blueprints
 from cfbot.web.context import page_language
+from cfbot.web.limits import init_limits
 
 log = logging.getLogger(__name__)
 
@@ -73,5 +74,6 @@ def build_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
         return {"settings": settings, "page_lang": lang, "t": t}
 
+    init_limits(app, settings)
     register_blueprints(app)
     return app

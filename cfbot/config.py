@@ -29,7 +29,9 @@ from pydantic_settings.exceptions import SettingsError
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 DEFAULT_PROGRAM_NAME = "Health department feedback"
 DEFAULT_HELP_CONTACT = "your health department"
-SECRET_FIELDS = frozenset({"secret_key", "twilio_auth_token", "smtp_url", "database_url"})
+SECRET_FIELDS = frozenset(
+    {"secret_key", "twilio_auth_token", "smtp_url", "database_url", "redis_url"}
+)
 
 
 class ConfigError(RuntimeError):
@@ -94,6 +96,8 @@ class Settings(BaseSettings):
     twilio_timeout: float = _var("twilio_timeout", 10.0)
     sms_unreachable_after: int = _var("sms_unreachable_after", 3)
     smtp_url: str = _var("smtp_url", "", "SMTP_URL")
+    redis_url: str = _var("redis_url", "", "REDIS_URL")  # shared rate-limit counters
+    rate_limits: bool = _var("rate_limits", True)
     mail_from: str = _var("mail_from", "cfbot@localhost")
     smtp_timeout: float = _var("smtp_timeout", 15.0)
     routing_file: str = _var("routing_file", "")  # default: <conversations_dir>/routing.yaml
@@ -175,7 +179,9 @@ class Settings(BaseSettings):
         for name in type(self).model_fields:
             value = getattr(self, name)
             if name in SECRET_FIELDS and value:
-                value = mask_url(value) if name in {"smtp_url", "database_url"} else "***"
+                value = (
+                    mask_url(value) if name in {"smtp_url", "database_url", "redis_url"} else "***"
+                )
             parts.append(f"{name}={value!r}")
         return f"Settings({', '.join(parts)})"
 
