@@ -633,7 +633,7 @@ def inprocess(kind: str, args: argparse.Namespace, profile: bool = False) -> dic
     from sqlalchemy import event
 
     from cfbot import create_app
-    from cfbot.app import get_runtime
+    from cfbot.web.context import get_runtime
     from cfbot.config import Settings
     from cfbot.db import dispose_engines
 
