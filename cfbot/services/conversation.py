@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cfbot.db import for_update
+from cfbot.flow_store import parse_flow
 from cfbot.flows import engine
-from cfbot.flows.builder import parse_flow
 from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
 from cfbot.flows.model import Flow
 from cfbot.flows.segments import sms_info
