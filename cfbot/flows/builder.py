@@ -41,14 +41,14 @@ from cfbot.flows.model import (
 )
 from cfbot.flows.question_builder import (  # noqa: F401  (limits re-exported)
     ID_RE,
-    MAX_CHOICES,
     MAX_QUESTIONS,
-    MAX_RATING_RANGE,
     MAX_RETRIES,
     MAX_TEXT_CHARS,
     QUESTION_TYPES,
     QuestionBuilder,
 )
+from cfbot.flows.questions.choice import MAX_CHOICES  # noqa: F401  (limit re-exported)
+from cfbot.flows.questions.rating import MAX_RATING_RANGE  # noqa: F401  (limit re-exported)
 from cfbot.flows.yaml_marks import (
     Ctx,
     as_duration,

@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from cfbot.flows.answers import parse_answer
 from cfbot.flows.events import (
     AnswerRecorded,
     AnswerRejected,
@@ -38,6 +37,7 @@ from cfbot.flows.events import (
     WaitStarted,
 )
 from cfbot.flows.model import AlertRule, Flow, Question
+from cfbot.flows.questions import get_type, parse_answer
 from cfbot.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -361,7 +361,7 @@ def _answer(run: _Run, question: Question, text: str, scorer: Scorer | None) -> 
             st["skipped"].remove(question.id)
         if question.id in st["gave_up"]:
             st["gave_up"].remove(question.id)
-        if question.type == "text":
+        if get_type(question.type).scored:
             st["sentiments"][question.id] = _score(scorer, str(value), run.lang, asked)
         run.events.append(AnswerRecorded(question.id, raw, value, run.lang, asked))
     run.ask(run.after(question))

@@ -720,32 +720,15 @@ def is_dissatisfied(
     sentiment: float | None = None,
     threshold: float = DEFAULT_TEXT_THRESHOLD,
 ) -> bool:
-    """Default dissatisfaction rule for one answer.
+    """Default dissatisfaction rule for one answer (see :mod:`cfbot.flows.questions`).
 
     rating: ``value`` in the lowest two points of [min, max] (default 1..5; on a scale
     of three points or fewer only the lowest point). nps: 0..6. text: ``sentiment`` at
     or below ``threshold``. yesno, choice and info never count by themselves.
     """
-    if qtype == "text":
-        return sentiment is not None and sentiment <= threshold
-    if qtype not in ("rating", "nps"):
-        return False
-    if isinstance(value, bool) or value is None:
-        return False
-    try:
-        num = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    if math.isnan(num):
-        return False
-    if qtype == "nps":
-        return 0 <= num <= 6
-    lo = 1 if min is None else min
-    hi = 5 if max is None else max
-    if hi < lo:
-        lo, hi = hi, lo
-    points = 2 if hi - lo + 1 > 3 else 1
-    return lo <= num <= lo + points - 1
+    from cfbot.flows.questions import is_dissatisfied as type_rule
+
+    return type_rule(qtype, value, min=min, max=max, sentiment=sentiment, threshold=threshold)
 
 
 def classify(text: str, lang: str, question: str | None = None) -> dict[str, Any]:
