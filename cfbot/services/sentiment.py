@@ -36,6 +36,7 @@ __all__ = [
     "classify",
     "is_dissatisfied",
     "score",
+    "score_answer",
     "scorer",
 ]
 
@@ -702,12 +703,18 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
     return SentimentResult(None, True, "none", (why, *q_sig))
 
 
-def scorer(text: str, lang: str, question: str | None) -> float | None:
-    """Adapter for the flow engine: the score of :func:`score` in the language the reply
-    is written in (``lang`` for short texts), None when it needs review."""
+def score_answer(text: str, lang: str, question: str | None) -> SentimentResult:
+    """The flow engine's scorer: :func:`score` in the language the reply is written in
+    (``lang`` for short texts). The engine passes the result on with the answer, which
+    is stored as is (one scoring per answer)."""
     from cfbot.services.language import detect_language
 
-    return score(text, detect_language(text, _norm_lang(lang) or "en"), question).score
+    return score(text, detect_language(text, _norm_lang(lang) or "en"), question)
+
+
+def scorer(text: str, lang: str, question: str | None) -> float | None:
+    """Just the number of :func:`score_answer` (None when it needs review)."""
+    return score_answer(text, lang, question).score
 
 
 def is_dissatisfied(
