@@ -260,8 +260,8 @@ class Builder(QuestionBuilder):
             if lang not in self.languages:
                 self.ctx.error(key_node, f"keywords: {lang!r} is not in this flow's languages")
                 continue
-            nodes = [value_node] if isinstance(value_node, yaml.ScalarNode) else None
-            if nodes is None:
+            nodes: list[yaml.Node] = [value_node]
+            if not isinstance(value_node, yaml.ScalarNode):
                 nodes = as_list(self.ctx, value_node, f"keywords ({lang})") or []
             words: list[str] = []
             for node in nodes:

@@ -690,8 +690,14 @@ class _Builder:
         for alert, events in pending:
             for at, actor, action, note in events:
                 self.session.add(
-                    AlertEvent(alert_id=alert.id, at=at, actor=actor, action=action, note=note)
-                )  # type: ignore[arg-type]
+                    AlertEvent(
+                        alert_id=alert.id,  # type: ignore[arg-type]  # set by the flush above
+                        at=at,
+                        actor=actor,
+                        action=action,
+                        note=note,
+                    )
+                )
         self.report.alerts = len(pending)
 
     def _staff(self, site: str) -> str:

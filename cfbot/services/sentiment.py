@@ -678,15 +678,15 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
             continue
         value, damped = _combine(part, emoji_val)
         method = "vader+rules" if use_vader else f"lexicon-{cand_lang}"
-        sig = list(signals) + q_sig + (part.signals or [])
+        found = list(signals) + q_sig + (part.signals or [])
         if use_vader and part.vader:
-            sig.append(f"vader:{part.vader:+.3f}")
-        sig += emoji_sig
+            found.append(f"vader:{part.vader:+.3f}")
+        found += emoji_sig
         if damped:
-            sig.append("praise-damped")
+            found.append("praise-damped")
         if idx > 0:
-            sig.append(f"fallback:{cand_lang}")
-        return SentimentResult(value, False, method, tuple(sig))
+            found.append(f"fallback:{cand_lang}")
+        return SentimentResult(value, False, method, tuple(found))
 
     if emoji_sig:
         method = "emoji" if not any(s.startswith("clock-span") for s in emoji_sig) else "clock"
