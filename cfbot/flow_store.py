@@ -7,13 +7,17 @@ last good version of a broken file in service.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from cfbot.flows.builder import parse_flow
+import yaml
+
+from cfbot.flows import builder
 from cfbot.flows.model import Flow, FlowError, FlowSet, Problem, by_keyword, cross_check
 from cfbot.flows.yaml_marks import MAX_FILE_BYTES, too_large
+from cfbot.text import fold_phrase
 
 __all__ = [
     "ROUTING_FILES",
@@ -23,11 +27,43 @@ __all__ = [
     "load_directory",
     "load_files",
     "load_flow",
+    "parse_flow",
+    "reserved_keywords",
 ]
 
 log = logging.getLogger(__name__)
 
 ROUTING_FILES = ("routing.yaml", "routing.yml")
+KEYWORDS_FILE = Path(__file__).resolve().parent / "keywords.yaml"
+
+
+@functools.cache
+def reserved_keywords() -> frozenset[str]:
+    """Every system keyword (STOP, START, HELP, language words, in all languages), folded.
+
+    Read once from the package's ``keywords.yaml`` so a flow can never take a word the
+    keyword handler would answer first. An unreadable file leaves only the built-in
+    English words (the keyword handler itself reports the broken file).
+    """
+    words = set(builder.RESERVED_KEYWORDS)
+    try:
+        data = yaml.safe_load(KEYWORDS_FILE.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return frozenset(words)
+    for action in ("stop", "start", "help", "language"):
+        table = data.get(action) or {}
+        if isinstance(table, dict):
+            for entries in table.values():
+                for word in entries or ():
+                    norm = fold_phrase(str(word))
+                    if norm:
+                        words.add(norm)
+    return frozenset(words)
+
+
+def parse_flow(text: str | bytes, path: str = "<flow>", strict: bool = False) -> Flow:
+    """:func:`cfbot.flows.builder.parse_flow` with the system keywords reserved."""
+    return builder.parse_flow(text, path, strict=strict, reserved=reserved_keywords())
 
 
 def load_flow(path: str | Path, strict: bool = False) -> Flow:

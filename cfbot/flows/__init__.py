@@ -20,6 +20,7 @@ from cfbot.flows.events import (
     Completed,
     Event,
     MsgOut,
+    Sentiment,
     Sprint,
     WaitStarted,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Problem",
     "Question",
     "Reminder",
+    "Sentiment",
     "SmsInfo",
     "Sprint",
     "WaitStarted",

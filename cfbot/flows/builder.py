@@ -19,12 +19,10 @@ See ``DESIGN.md`` ("Flow format") for the public contract. Keys added here besid
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import time, timedelta
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -43,14 +41,14 @@ from cfbot.flows.model import (
 )
 from cfbot.flows.question_builder import (  # noqa: F401  (limits re-exported)
     ID_RE,
-    MAX_CHOICES,
     MAX_QUESTIONS,
-    MAX_RATING_RANGE,
     MAX_RETRIES,
     MAX_TEXT_CHARS,
     QUESTION_TYPES,
     QuestionBuilder,
 )
+from cfbot.flows.questions.choice import MAX_CHOICES  # noqa: F401  (limit re-exported)
+from cfbot.flows.questions.rating import MAX_RATING_RANGE  # noqa: F401  (limit re-exported)
 from cfbot.flows.yaml_marks import (
     Ctx,
     as_duration,
@@ -74,37 +72,14 @@ ALERT_SEVERITIES = ("normal", "high", "urgent")
 IF_BUSY = ("skip", "wait")
 
 # Carrier and opt-out words are handled before any flow sees a message; a flow keyword
-# that equals one of them could never start the survey.
+# that equals one of them could never start the survey. The caller adds the rest of the
+# system keywords (``cfbot.flow_store.reserved_keywords`` reads ``keywords.yaml``).
 RESERVED_KEYWORDS = frozenset(
     "stop stopall unsubscribe cancel end quit revoke optout start unstop yes help info".split()
 )
 
 SITE_RE = re.compile(r"^[a-z0-9_-]+$")
 CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-@functools.cache
-def reserved_keywords() -> frozenset[str]:
-    """Every system keyword (STOP, START, HELP, language words, in all languages).
-
-    Read once from the package's ``keywords.yaml`` (static data, like the answer tables),
-    so a flow can never take a word the keyword handler would answer first.
-    """
-    words = set(RESERVED_KEYWORDS)
-    path = Path(__file__).resolve().parent.parent / "keywords.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return frozenset(words)
-    for action in ("stop", "start", "help", "language"):
-        table = data.get(action) or {}
-        if isinstance(table, dict):
-            for entries in table.values():
-                for word in entries or ():
-                    norm = fold_phrase(str(word))
-                    if norm:
-                        words.add(norm)
-    return frozenset(words)
 
 
 # --- the builder --------------------------------------------------------------
@@ -134,7 +109,15 @@ QUIET_KEYS = ("start", "end")
 
 
 class Builder(QuestionBuilder):
-    """Builds one flow from its root node, reporting every problem to ``ctx``."""
+    """Builds one flow from its root node, reporting every problem to ``ctx``.
+
+    ``reserved`` are the folded system keywords (STOP, HELP, language words...) a flow
+    keyword may not take, on top of :data:`RESERVED_KEYWORDS`.
+    """
+
+    def __init__(self, ctx: Ctx, reserved: Iterable[str] = ()) -> None:
+        super().__init__(ctx)
+        self.reserved = RESERVED_KEYWORDS | frozenset(reserved)
 
     # -- top level -------------------------------------------------------------
 
@@ -277,8 +260,8 @@ class Builder(QuestionBuilder):
             if lang not in self.languages:
                 self.ctx.error(key_node, f"keywords: {lang!r} is not in this flow's languages")
                 continue
-            nodes = [value_node] if isinstance(value_node, yaml.ScalarNode) else None
-            if nodes is None:
+            nodes: list[yaml.Node] = [value_node]
+            if not isinstance(value_node, yaml.ScalarNode):
                 nodes = as_list(self.ctx, value_node, f"keywords ({lang})") or []
             words: list[str] = []
             for node in nodes:
@@ -290,7 +273,7 @@ class Builder(QuestionBuilder):
                     self.ctx.error(node, f"keyword {word!r} has no letters")
                 elif len(norm) > MAX_KEYWORD_CHARS:
                     self.ctx.error(node, f"keyword {word!r} is too long (max {MAX_KEYWORD_CHARS})")
-                elif norm in reserved_keywords():
+                elif norm in self.reserved:
                     self.ctx.error(node, f"keyword {word!r} is reserved for opt-out/help handling")
                 elif norm in seen:
                     self.ctx.error(
@@ -456,11 +439,18 @@ class Builder(QuestionBuilder):
                 self.ctx.warn(ref.node, f"{ref.what}: missing translation for {', '.join(missing)}")
 
 
-def parse_flow(text: str | bytes, path: str = "<flow>", strict: bool = False) -> Flow:
+def parse_flow(
+    text: str | bytes,
+    path: str = "<flow>",
+    strict: bool = False,
+    reserved: Iterable[str] = (),
+) -> Flow:
     """Validate and build a flow from YAML text, raising :class:`FlowError` on errors.
 
     Warnings do not stop loading; they are kept on ``Flow.warnings``. With ``strict``
-    warnings count as errors.
+    warnings count as errors. ``reserved`` lists system keywords (folded with
+    :func:`cfbot.text.fold_phrase`) that flow keywords may not use; the pure package
+    cannot read them from disk, so :func:`cfbot.flow_store.parse_flow` passes them in.
     """
     ctx = Ctx(path)
     data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
@@ -468,7 +458,7 @@ def parse_flow(text: str | bytes, path: str = "<flow>", strict: bool = False) ->
     flow = None
     if node is not None:
         digest = hashlib.sha256(data).hexdigest()
-        flow = Builder(ctx).build(node, source or "", digest, path)
+        flow = Builder(ctx, reserved).build(node, source or "", digest, path)
     problems = sorted(ctx.problems, key=lambda p: (p.line, p.col))
     if strict:
         problems = [p.as_error() for p in problems]

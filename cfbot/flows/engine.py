@@ -25,19 +25,20 @@ import copy
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from cfbot.flows.answers import parse_answer
 from cfbot.flows.events import (
     AnswerRecorded,
     AnswerRejected,
     Completed,
     Event,
     MsgOut,
+    Sentiment,
     Sprint,
     WaitStarted,
 )
 from cfbot.flows.model import AlertRule, Flow, Question
+from cfbot.flows.questions import get_type, parse_answer
 from cfbot.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,24 @@ STOPPED = "stopped"
 MAX_STORED_ANSWER = 2000
 MAX_PATH = 200
 
+
+class ScoreLike(Protocol):
+    """A detailed score (``cfbot.services.sentiment.SentimentResult`` is one)."""
+
+    @property
+    def score(self) -> float | None: ...
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def needs_review(self) -> bool: ...
+
+
+# ``scorer(text, lang, question_text)``: a plain number (flow test cases), or a detailed
+# result whose method and review flag are passed on with the answer
 Scorer = Callable[[str, str, str], float | None]
+DetailedScorer = Callable[[str, str, str], ScoreLike | float | None]
 
 
 # --- state helpers ------------------------------------------------------------
@@ -251,12 +269,13 @@ def resume(
     state: Mapping[str, Any],
     text: str | None,
     now: datetime,
-    scorer: Scorer | None = None,
+    scorer: DetailedScorer | None = None,
 ) -> Sprint:
     """Continue a conversation with the client's ``text``, or a timer tick (``None``).
 
     ``scorer(text, lang, question_text)`` scores text answers for ``sentiment(id)``
-    conditions; without one the sentiment is None. A closed conversation is returned
+    conditions, once per answer: the result also rides on :class:`AnswerRecorded`.
+    Without one the sentiment is None. A closed conversation is returned
     unchanged with no events.
     """
     _check_now(now)
@@ -312,7 +331,7 @@ def _tick(run: _Run, question: Question) -> None:
     run.arm(question.id)
 
 
-def _answer(run: _Run, question: Question, text: str, scorer: Scorer | None) -> None:
+def _answer(run: _Run, question: Question, text: str, scorer: DetailedScorer | None) -> None:
     st = run.state
     raw = text[:MAX_STORED_ANSWER]
     try:
@@ -361,21 +380,32 @@ def _answer(run: _Run, question: Question, text: str, scorer: Scorer | None) -> 
             st["skipped"].remove(question.id)
         if question.id in st["gave_up"]:
             st["gave_up"].remove(question.id)
-        if question.type == "text":
-            st["sentiments"][question.id] = _score(scorer, str(value), run.lang, asked)
-        run.events.append(AnswerRecorded(question.id, raw, value, run.lang, asked))
+        sentiment = None
+        if get_type(question.type).scored:
+            sentiment = _score(scorer, str(value), run.lang, asked)
+            st["sentiments"][question.id] = sentiment.score if sentiment else None
+        run.events.append(
+            AnswerRecorded(question.id, raw, value, run.lang, asked, sentiment=sentiment)
+        )
     run.ask(run.after(question))
 
 
-def _score(scorer: Scorer | None, text: str, lang: str, asked: str) -> float | None:
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _score(scorer: DetailedScorer | None, text: str, lang: str, asked: str) -> Sentiment | None:
+    """The one scoring of a text answer (None without a scorer)."""
     if scorer is None:
         return None
     try:
-        score = scorer(text, lang, asked)
+        result = scorer(text, lang, asked)
     except Exception:  # sentiment is a nice-to-have; the survey goes on without it
         log.exception("sentiment scorer failed")
-        return None
-    return float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None
+        return Sentiment(None, "error", needs_review=True)
+    if result is None or isinstance(result, int | float):
+        return Sentiment(_number(result), "given")
+    return Sentiment(_number(result.score), str(result.method), bool(result.needs_review))
 
 
 def switch_language(flow: Flow, state: Mapping[str, Any], lang: str, now: datetime) -> Sprint:

@@ -28,11 +28,26 @@ class MsgOut:
 
 
 @dataclass(frozen=True)
+class Sentiment:
+    """How the engine's scorer rated a text answer.
+
+    ``score`` is in -1..1, None when the scorer could not tell (then ``needs_review``
+    says whether a person should read it); ``method`` names what scored it.
+    """
+
+    score: float | None
+    method: str
+    needs_review: bool = False
+
+
+@dataclass(frozen=True)
 class AnswerRecorded:
     """A valid answer (or an explicit skip of an optional question).
 
     ``question_text`` is the exact wording the client saw, placeholders filled, so a
-    report can show what was asked even after the flow is edited.
+    report can show what was asked even after the flow is edited. ``sentiment`` is the
+    score the engine used for ``sentiment(id)`` conditions (text answers with a scorer
+    only), so the service stores it instead of scoring the text again.
     """
 
     question_id: str
@@ -41,6 +56,7 @@ class AnswerRecorded:
     language: str
     question_text: str
     skipped: bool = False
+    sentiment: Sentiment | None = None
 
 
 @dataclass(frozen=True)

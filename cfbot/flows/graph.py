@@ -67,7 +67,7 @@ def check_graph(
                 )
                 continue
             targets.add(rb.goto)
-            branches.append(Branch(rb.goto, rb.when, line_of(rb.goto_node)))
+            branches.append(Branch(rb.goto, rb.when, line_of(rb.goto_node) if rb.goto_node else 0))
             if rb.when is None:
                 unconditional = True
         if not unconditional:

@@ -12,11 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfbot.flows.expr import Expr
 from cfbot.i18n import translate
 from cfbot.text import fold_phrase
+
+if TYPE_CHECKING:
+    from cfbot.flows.questions import QuestionType
 
 DEFAULT_EXPIRE = timedelta(hours=48)
 DEFAULT_RETRIES = 2
@@ -118,7 +121,7 @@ class Question:
     @property
     def waits(self) -> bool:
         """True when the question waits for an answer (every type but ``info``)."""
-        return self.type != "info"
+        return _question_type(self.type).waits
 
 
 @dataclass(frozen=True)
@@ -267,12 +270,9 @@ class Flow:
     ) -> str:
         """The full message for ``question``: its text plus numbered choices if any."""
         body = self.text(question, lang, context)
-        if question.type == "choice" and question.show_choices and question.choices:
-            lines = [
-                f"{i}. {self.text(c, lang, context)}" for i, c in enumerate(question.choices, 1)
-            ]
-            body = body + "\n" + "\n".join(lines)
-        return body
+        return _question_type(question.type).render(
+            question, body, lambda choice: self.text(choice, lang, context)
+        )
 
     # -- keywords ------------------------------------------------------------
 
@@ -290,6 +290,13 @@ class Flow:
             for word in words:
                 langs.setdefault(fold_phrase(word), lang)
         return langs
+
+
+def _question_type(name: str) -> QuestionType:
+    # imported here: the type modules build Choice objects from this module
+    from cfbot.flows.questions import get_type
+
+    return get_type(name)
 
 
 def fill_placeholders(text: str, lang: str, context: Mapping[str, str] | None) -> str:

@@ -21,10 +21,10 @@ from cfbot.flows.model import (
     END,
     PLACEHOLDER_RE,
     PLACEHOLDERS,
-    Choice,
     Question,
     frozen_map,
 )
+from cfbot.flows.questions import REGISTRY, QuestionType
 from cfbot.flows.yaml_marks import (
     TAG_NULL,
     Ctx,
@@ -40,29 +40,36 @@ from cfbot.i18n import SUPPORTED_LANGUAGES
 
 MAX_QUESTIONS = 50
 MAX_TEXT_CHARS = 640
-MAX_CHOICES = 20
 MAX_RETRIES = 5
-MAX_RATING_RANGE = 11
 
-QUESTION_TYPES = ("rating", "nps", "choice", "yesno", "text", "info")
+QUESTION_TYPES = tuple(REGISTRY)
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 
-
-QUESTION_KEYS = (
-    "id",
-    "type",
-    "text",
-    "min",
-    "max",
-    "retries",
-    "optional",
-    "reprompt",
-    "choices",
-    "show_choices",
-    "next",
-)
-CHOICE_KEYS = ("value", "text")
+# keys of every question; each type adds its own (rating: min/max, choice: choices...)
+COMMON_KEYS = ("id", "type", "text", "retries", "optional", "reprompt", "next")
+# key -> the type that owns it, for "'min' only applies to rating questions"
+TYPE_KEYS = {key: t.name for t in REGISTRY.values() for key in t.keys}
+QUESTION_KEYS = COMMON_KEYS[:3] + tuple(TYPE_KEYS) + COMMON_KEYS[3:]
 BRANCH_KEYS = ("when", "goto")
+
+# a YAML mapping as as_mapping() returns it: key -> (key node, value node)
+Entries = dict[str, tuple[yaml.Node, yaml.Node]]
+
+
+@dataclass
+class QuestionSpec:
+    """One question's YAML as a question type's ``build`` sees it."""
+
+    builder: BuilderBase
+    items: Entries
+    node: yaml.Node
+    label: str  # "question 'overall'", for messages
+    qid: str | None
+
+    @property
+    def ctx(self) -> Ctx:
+        """Where problems go."""
+        return self.builder.ctx
 
 
 @dataclass
@@ -200,14 +207,16 @@ class QuestionBuilder(BuilderBase):
         if qid == END:
             ctx.error(items["id"][1], "'end' is reserved for `goto: end`")
         label = f"question {qid!r}" if qid else "question"
-        qtype = as_text(ctx, items["type"][1], f"{label} type") if "type" in items else None
-        if qtype is not None and qtype not in QUESTION_TYPES:
-            ctx.error(
-                items["type"][1],
-                f"{label}: unknown type {qtype!r}{suggest(qtype, QUESTION_TYPES)} "
-                f"(one of {', '.join(QUESTION_TYPES)})",
-            )
-            qtype = None
+        name = as_text(ctx, items["type"][1], f"{label} type") if "type" in items else None
+        qtype: QuestionType | None = None
+        if name is not None:
+            qtype = REGISTRY.get(name)
+            if qtype is None:
+                ctx.error(
+                    items["type"][1],
+                    f"{label}: unknown type {name!r}{suggest(name, QUESTION_TYPES)} "
+                    f"(one of {', '.join(QUESTION_TYPES)})",
+                )
         if qid:
             self.locations[f"question.{qid}"] = line_of(node)
         text = (
@@ -216,24 +225,11 @@ class QuestionBuilder(BuilderBase):
             else None
         )
 
-        qmin = qmax = None
-        for key in ("min", "max"):
-            if key in items and qtype != "rating":
-                ctx.error(items[key][0], f"{label}: '{key}' only applies to rating questions")
-        if qtype == "rating":
-            qmin = as_int(ctx, items["min"][1], f"{label} min") if "min" in items else 1
-            qmax = as_int(ctx, items["max"][1], f"{label} max") if "max" in items else 5
-            if qmin is not None and qmax is not None:
-                if qmin >= qmax:
-                    ctx.error(node, f"{label}: min ({qmin}) must be less than max ({qmax})")
-                elif qmax - qmin + 1 > MAX_RATING_RANGE:
-                    ctx.error(
-                        node,
-                        f"{label}: a rating scale may have at most {MAX_RATING_RANGE} points "
-                        f"({qmin} to {qmax} has {qmax - qmin + 1})",
-                    )
-        elif qtype == "nps":
-            qmin, qmax = 0, 10
+        for key, owner in TYPE_KEYS.items():
+            if key in items and (qtype is None or key not in qtype.keys):
+                ctx.error(items[key][0], f"{label}: '{key}' only applies to {owner} questions")
+        spec = QuestionSpec(self, items, node, label, qid)
+        fields = qtype.build(spec) if qtype is not None else {}
 
         retries = DEFAULT_RETRIES
         if "retries" in items:
@@ -246,34 +242,19 @@ class QuestionBuilder(BuilderBase):
         optional = False
         if "optional" in items:
             optional = bool(as_bool(ctx, items["optional"][1], f"{label} optional"))
-            if optional and qtype == "info":
-                ctx.error(items["optional"][0], f"{label}: an info question cannot be optional")
+            if optional and qtype is not None and not qtype.waits:
+                ctx.error(
+                    items["optional"][0], f"{label}: an {qtype.name} question cannot be optional"
+                )
 
         reprompt = None
         if "reprompt" in items:
-            if qtype == "info":
-                ctx.error(items["reprompt"][0], f"{label}: an info question takes no answer")
+            if qtype is not None and not qtype.waits:
+                ctx.error(
+                    items["reprompt"][0], f"{label}: an {qtype.name} question takes no answer"
+                )
             reprompt = self.text_map(
                 items["reprompt"][1], f"{label} reprompt", f"question.{qid}.reprompt"
-            )
-
-        choices: list[Choice] = []
-        if "choices" in items and qtype != "choice":
-            ctx.error(items["choices"][0], f"{label}: 'choices' only applies to choice questions")
-        elif qtype == "choice":
-            if "choices" not in items:
-                ctx.error(node, f"{label}: a choice question needs 'choices'")
-            else:
-                choices = self.parse_choices(items["choices"][1], label, qid or "")
-        show_choices = True
-        if "show_choices" in items:
-            if qtype != "choice":
-                ctx.error(
-                    items["show_choices"][0],
-                    f"{label}: 'show_choices' only applies to choice questions",
-                )
-            show_choices = (
-                as_bool(ctx, items["show_choices"][1], f"{label} show_choices") is not False
             )
 
         raw_branches = self.parse_next(items["next"][1], label) if "next" in items else []
@@ -282,51 +263,16 @@ class QuestionBuilder(BuilderBase):
             return None
         question = Question(
             id=qid,
-            type=qtype,
+            type=qtype.name,
             text=frozen_map(text),
-            min=qmin,
-            max=qmax,
             retries=retries,
             optional=optional,
             reprompt=frozen_map(reprompt) if reprompt else None,
-            choices=tuple(choices),
             next=(),
             line=line_of(node),
-            show_choices=show_choices,
+            **fields,
         )
         return question, raw_branches
-
-    def parse_choices(self, node: yaml.Node, label: str, qid: str) -> list[Choice]:
-        items = as_list(self.ctx, node, f"{label} choices")
-        if items is None:
-            return []
-        if len(items) < 2:
-            self.ctx.error(node, f"{label}: a choice question needs at least 2 choices")
-        if len(items) > MAX_CHOICES:
-            self.ctx.error(node, f"{label}: too many choices ({len(items)}, max {MAX_CHOICES})")
-        choices: list[Choice] = []
-        seen: set[str] = set()
-        for item in items[:MAX_CHOICES]:
-            entries = as_mapping(self.ctx, item, f"{label} choice", CHOICE_KEYS)
-            if entries is None:
-                continue
-            if "value" not in entries or "text" not in entries:
-                self.ctx.error(item, f"{label}: each choice needs 'value' and 'text'")
-                continue
-            value = as_text(self.ctx, entries["value"][1], f"{label} choice value")
-            text = self.text_map(
-                entries["text"][1],
-                f"{label} choice {value!r} text",
-                f"question.{qid}.choice.{value}",
-            )
-            if value is None or text is None:
-                continue
-            if value.casefold() in seen:
-                self.ctx.error(entries["value"][1], f"{label}: duplicate choice value {value!r}")
-                continue
-            seen.add(value.casefold())
-            choices.append(Choice(value, frozen_map(text)))
-        return choices
 
     def parse_next(self, node: yaml.Node, label: str) -> list[RawBranch]:
         if isinstance(node, yaml.ScalarNode) and node.tag != TAG_NULL:
@@ -363,8 +309,11 @@ class QuestionBuilder(BuilderBase):
                 ctx.error(
                     node, f"{label}: condition uses unknown question {ref!r}{suggest(ref, by_id)}"
                 )
-            elif by_id[ref].type == "info":
-                ctx.warn(node, f"{label}: {ref!r} is an info question and never has an answer")
+            elif not REGISTRY[by_id[ref].type].waits:
+                ctx.warn(
+                    node,
+                    f"{label}: {ref!r} is an {by_id[ref].type} question and never has an answer",
+                )
             elif answerable is not None and ref not in answerable:
                 ctx.warn(
                     node,
@@ -372,33 +321,12 @@ class QuestionBuilder(BuilderBase):
                     "at this point",
                 )
         for ref in sorted(expr.sentiment_references()):
-            if ref in by_id and by_id[ref].type != "text":
+            if ref in by_id and not REGISTRY[by_id[ref].type].scored:
                 ctx.warn(node, f"{label}: sentiment({ref}) is only scored for text questions")
         for ref, op, literal, _col in expr.literal_comparisons():
             q = by_id.get(ref)
             if q is None:
                 continue
-            number = isinstance(literal, int | float)
-            if q.type in ("rating", "nps"):
-                if not number:
-                    ctx.warn(
-                        node,
-                        f"{label}: {ref!r} is a number; comparing it to {literal!r} is always false",
-                    )
-                elif op in ("==", "!=") and q.min is not None and q.max is not None:
-                    if not q.min <= literal <= q.max:
-                        ctx.warn(
-                            node, f"{label}: {literal} is outside {ref!r}'s scale {q.min}-{q.max}"
-                        )
-            elif q.type in ("choice", "yesno"):
-                values = [c.value for c in q.choices] if q.type == "choice" else ["yes", "no"]
-                if number or str(literal).casefold() not in {v.casefold() for v in values}:
-                    ctx.warn(
-                        node,
-                        f"{label}: {literal!r} is not one of {ref!r}'s values "
-                        f"({', '.join(values)})",
-                    )
-            elif q.type == "text" and number:
-                ctx.warn(
-                    node, f"{label}: {ref!r} is text; comparing it to a number is always false"
-                )
+            warning = REGISTRY[q.type].literal_warning(q, op, literal)
+            if warning is not None:
+                ctx.warn(node, f"{label}: {warning}")

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cfbot.db import for_update
+from cfbot.flow_store import parse_flow
 from cfbot.flows import engine
-from cfbot.flows.builder import parse_flow
 from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
 from cfbot.flows.model import Flow
 from cfbot.flows.segments import sms_info
@@ -33,7 +33,6 @@ from cfbot.models import (
     MessageStatus,
 )
 from cfbot.runtime import Runtime
-from cfbot.services.sentiment import score
 
 log = logging.getLogger(__name__)
 
@@ -326,11 +325,11 @@ def _answer_row(
         message_id=inbound.id if inbound is not None else None,
         created_at=now,
     )
-    if qtype == "text" and not event.skipped and event.raw.strip():
-        result = score(event.raw, event.language, event.question_text)
-        row.sentiment = result.score
-        row.sentiment_method = result.method
-        row.needs_review = result.needs_review
+    if event.sentiment is not None and not event.skipped:
+        # the score the engine used for conditions and alerts: never scored twice
+        row.sentiment = event.sentiment.score
+        row.sentiment_method = event.sentiment.method
+        row.needs_review = event.sentiment.needs_review
     return row
 
 

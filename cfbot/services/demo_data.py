@@ -225,8 +225,9 @@ def _score(text: str, lang: str, question: str) -> Any:
     return score(text, lang, question)
 
 
-def _scorer(text: str, lang: str, question: str | None) -> float | None:
-    return _score(text, lang, question or "").score
+def _scorer(text: str, lang: str, question: str | None) -> Any:
+    # the full result rides on the engine's AnswerRecorded event and is stored as is
+    return _score(text, lang, question or "")
 
 
 def _sites(rt: Runtime) -> list[tuple[str, dict[str, Any]]]:
@@ -616,11 +617,10 @@ class _Builder:
             message_id=msg.id,
             created_at=msg.created_at,
         )
-        if qtype == "text" and not event.skipped and event.raw.strip():
-            result = _score(event.raw, event.language, event.question_text)
-            row.sentiment = result.score
-            row.sentiment_method = result.method
-            row.needs_review = result.needs_review
+        if event.sentiment is not None and not event.skipped:
+            row.sentiment = event.sentiment.score
+            row.sentiment_method = event.sentiment.method
+            row.needs_review = event.sentiment.needs_review
         return row
 
     def _alerts(self, played: list[_Played]) -> None:
@@ -690,8 +690,14 @@ class _Builder:
         for alert, events in pending:
             for at, actor, action, note in events:
                 self.session.add(
-                    AlertEvent(alert_id=alert.id, at=at, actor=actor, action=action, note=note)
-                )  # type: ignore[arg-type]
+                    AlertEvent(
+                        alert_id=alert.id,  # type: ignore[arg-type]  # set by the flush above
+                        at=at,
+                        actor=actor,
+                        action=action,
+                        note=note,
+                    )
+                )
         self.report.alerts = len(pending)
 
     def _staff(self, site: str) -> str:

@@ -43,7 +43,7 @@ from cfbot.services.conversation import (
     store_outbound,
 )
 from cfbot.services.language import detect_language
-from cfbot.services.sentiment import scorer
+from cfbot.services.sentiment import score_answer
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def run_flow(ctx: InboundContext) -> bool:
         return True
     conversation = ctx.conversation
     flow = flow_for_conversation(session, conversation)
-    sprint = engine.resume(flow, conversation.state, ctx.text, now, scorer=scorer)
+    sprint = engine.resume(flow, conversation.state, ctx.text, now, scorer=score_answer)
     ctx.replies.extend(ctx.apply(conversation, flow, sprint))
     offer_language(ctx)
     return True

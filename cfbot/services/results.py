@@ -775,7 +775,7 @@ def responses(
         alert_ids.setdefault(conv_id, []).append(alert_id)
     rows = [
         ResponseRow(
-            conversation_id=c.id,  # type: ignore[arg-type]
+            conversation_id=c.id,
             started_at=c.started_at,
             site=c.site,
             program=c.program,
@@ -784,8 +784,8 @@ def responses(
             channel=c.channel,
             status=c.status,
             contact=mask_phone(phone) if phone else "web chat",
-            answers=by_conv.get(c.id, []),  # type: ignore[arg-type]
-            alert_ids=alert_ids.get(c.id, []),  # type: ignore[arg-type]
+            answers=by_conv.get(c.id, []),
+            alert_ids=alert_ids.get(c.id, []),
         )
         for c, phone in convs
     ]

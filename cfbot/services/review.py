@@ -114,8 +114,8 @@ def _message_for(session: Any, answer: Answer) -> Message | None:
     if answer.message_id is not None:
         found = session.get(Message, answer.message_id)
         if found is not None:
-            return found  # type: ignore[no-any-return]
-    return session.exec(  # type: ignore[no-any-return]
+            return found
+    return session.exec(
         select(Message)
         .where(Message.conversation_id == answer.conversation_id, Message.direction == "in")
         .order_by(col(Message.id).desc())

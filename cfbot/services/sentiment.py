@@ -36,6 +36,7 @@ __all__ = [
     "classify",
     "is_dissatisfied",
     "score",
+    "score_answer",
     "scorer",
 ]
 
@@ -677,15 +678,15 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
             continue
         value, damped = _combine(part, emoji_val)
         method = "vader+rules" if use_vader else f"lexicon-{cand_lang}"
-        sig = list(signals) + q_sig + (part.signals or [])
+        found = list(signals) + q_sig + (part.signals or [])
         if use_vader and part.vader:
-            sig.append(f"vader:{part.vader:+.3f}")
-        sig += emoji_sig
+            found.append(f"vader:{part.vader:+.3f}")
+        found += emoji_sig
         if damped:
-            sig.append("praise-damped")
+            found.append("praise-damped")
         if idx > 0:
-            sig.append(f"fallback:{cand_lang}")
-        return SentimentResult(value, False, method, tuple(sig))
+            found.append(f"fallback:{cand_lang}")
+        return SentimentResult(value, False, method, tuple(found))
 
     if emoji_sig:
         method = "emoji" if not any(s.startswith("clock-span") for s in emoji_sig) else "clock"
@@ -702,12 +703,18 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
     return SentimentResult(None, True, "none", (why, *q_sig))
 
 
-def scorer(text: str, lang: str, question: str | None) -> float | None:
-    """Adapter for the flow engine: the score of :func:`score` in the language the reply
-    is written in (``lang`` for short texts), None when it needs review."""
+def score_answer(text: str, lang: str, question: str | None) -> SentimentResult:
+    """The flow engine's scorer: :func:`score` in the language the reply is written in
+    (``lang`` for short texts). The engine passes the result on with the answer, which
+    is stored as is (one scoring per answer)."""
     from cfbot.services.language import detect_language
 
-    return score(text, detect_language(text, _norm_lang(lang) or "en"), question).score
+    return score(text, detect_language(text, _norm_lang(lang) or "en"), question)
+
+
+def scorer(text: str, lang: str, question: str | None) -> float | None:
+    """Just the number of :func:`score_answer` (None when it needs review)."""
+    return score_answer(text, lang, question).score
 
 
 def is_dissatisfied(
@@ -720,32 +727,15 @@ def is_dissatisfied(
     sentiment: float | None = None,
     threshold: float = DEFAULT_TEXT_THRESHOLD,
 ) -> bool:
-    """Default dissatisfaction rule for one answer.
+    """Default dissatisfaction rule for one answer (see :mod:`cfbot.flows.questions`).
 
     rating: ``value`` in the lowest two points of [min, max] (default 1..5; on a scale
     of three points or fewer only the lowest point). nps: 0..6. text: ``sentiment`` at
     or below ``threshold``. yesno, choice and info never count by themselves.
     """
-    if qtype == "text":
-        return sentiment is not None and sentiment <= threshold
-    if qtype not in ("rating", "nps"):
-        return False
-    if isinstance(value, bool) or value is None:
-        return False
-    try:
-        num = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    if math.isnan(num):
-        return False
-    if qtype == "nps":
-        return 0 <= num <= 6
-    lo = 1 if min is None else min
-    hi = 5 if max is None else max
-    if hi < lo:
-        lo, hi = hi, lo
-    points = 2 if hi - lo + 1 > 3 else 1
-    return lo <= num <= lo + points - 1
+    from cfbot.flows.questions import is_dissatisfied as type_rule
+
+    return type_rule(qtype, value, min=min, max=max, sentiment=sentiment, threshold=threshold)
 
 
 def classify(text: str, lang: str, question: str | None = None) -> dict[str, Any]:

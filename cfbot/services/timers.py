@@ -24,7 +24,7 @@ from cfbot.services.conversation import (
     lock_contact,
     queue_outs,
 )
-from cfbot.services.sentiment import scorer
+from cfbot.services.sentiment import score_answer
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def run_due_timers(rt: Runtime, now: datetime | None = None, limit: int = 500) -
             if conversation.next_wake_at is None or conversation.next_wake_at > now:
                 continue
             flow = flow_for_conversation(session, conversation)
-            sprint = engine.resume(flow, conversation.state, None, now, scorer=scorer)
+            sprint = engine.resume(flow, conversation.state, None, now, scorer=score_answer)
             outs = apply_sprint(session, conversation, flow, sprint, now, None)
             evaluate_alerts(rt, session, conversation, flow, now)
             if contact.opted_out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
@@ -143,3 +144,32 @@ def test_any_text_from_a_number_marks_it_reachable_again_even_a_crisis_text(rt):
     send(rt, "I want to kill myself")  # handled by the crisis handler, before keywords
     (contact,) = rows(rt, Contact)
     assert not contact.unreachable and contact.delivery_failures == 0
+
+
+def test_a_text_answer_is_scored_once_and_stored_as_the_engine_scored_it(rt, monkeypatch):
+    import cfbot.services.sentiment as sentiment
+
+    real = sentiment.score
+    calls: list[str] = []
+
+    def counting(text, lang, question=None):
+        calls.append(text)
+        return real(text, lang, question)
+
+    monkeypatch.setattr(sentiment, "score", counting)
+    # any service module that imported score by name is counted too
+    for module in list(sys.modules.values()):
+        if getattr(module, "__name__", "").startswith("cfbot.services.") and (
+            getattr(module, "score", None) is real
+        ):
+            monkeypatch.setattr(module, "score", counting)
+    comment = "The wait was two hours and nobody told me why"
+    send(rt, "FEEDBACK")
+    send(rt, "1")
+    send(rt, comment)
+    scored = [text for text in calls if text.strip() == comment]
+    assert len(scored) == 1, calls
+    stored = next(a for a in rows(rt, Answer) if a.raw_text == comment)
+    (conv,) = rows(rt, Conversation)
+    assert stored.sentiment == conv.state["sentiments"][stored.question_id]
+    assert stored.sentiment is not None and stored.sentiment_method

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cfbot.flows.answers import normalize
 from cfbot.flows.builder import parse_flow
+from cfbot.flows.questions import normalize
 from cfbot.services import keywords
 from cfbot.services.crisis import detect_crisis
 from cfbot.text import fold, fold_aligned, fold_phrase, strip_accents

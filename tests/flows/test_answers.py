@@ -10,7 +10,7 @@ import pytest
 import yaml
 from answer_standins import Choice, Question
 
-from cfbot.flows.answers import (
+from cfbot.flows.questions import (
     Parsed,
     is_skip,
     normalize,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cfbot.flows.builder import parse_flow, reserved_keywords
+from cfbot.flow_store import parse_flow, reserved_keywords
 from cfbot.flows.model import FlowError
 
 FLOW = """id: kwtest

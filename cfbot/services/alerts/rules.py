@@ -39,7 +39,7 @@ def fired_rules(flow: Any, state: dict[str, Any], threshold: float = -0.3) -> li
 
 def default_rules(flow: Any, state: dict[str, Any], threshold: float = -0.3) -> list[Fired]:
     """Rating in the lowest two points, NPS 0-6, or free text below ``threshold``."""
-    from cfbot.services.sentiment import is_dissatisfied
+    from cfbot.flows.questions import is_dissatisfied
 
     answers = state.get("answers") or {}
     sentiments = state.get("sentiments") or {}
@@ -49,8 +49,8 @@ def default_rules(flow: Any, state: dict[str, Any], threshold: float = -0.3) -> 
         if question is None:
             continue
         if not is_dissatisfied(
-            qtype=question.type,
-            value=value,
+            question.type,
+            value,
             min=question.min,
             max=question.max,
             sentiment=sentiments.get(qid),
