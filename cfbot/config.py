@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     outbox_stuck_minutes: float = _var("outbox_stuck_minutes", 10.0)
     retention_days: int = _var("retention_days", 0)
     import_max_rows: int = _var("import_max_rows", 1_000_000)
+    db_connect_timeout: float = _var("db_connect_timeout", 5.0)  # seconds
+    db_statement_timeout: float = _var("db_statement_timeout", 10.0)  # seconds; 0 = none
 
     @classmethod
     def settings_customise_sources(
@@ -303,6 +305,10 @@ class Settings(BaseSettings):
             raise ConfigError("CFBOT_OUTBOX_MAX_ATTEMPTS must be at least 1")
         if self.retention_days < 0:
             raise ConfigError("CFBOT_RETENTION_DAYS must be 0 (keep) or a number of days")
+        if self.db_connect_timeout <= 0 or self.db_statement_timeout < 0:
+            raise ConfigError(
+                "CFBOT_DB_CONNECT_TIMEOUT must be > 0 and CFBOT_DB_STATEMENT_TIMEOUT >= 0"
+            )
 
 
 def _variable(field: str) -> str:
