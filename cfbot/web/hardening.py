@@ -44,7 +44,51 @@ def database_unavailable(exc: Exception) -> Response:
     return response
 
 
+# no inline script or style anywhere: templates load cfbot.css and chat.js from /static
+CSP_BASE = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "object-src 'none'",
+)
+NO_STORE_PREFIXES = ("/chat", "/dashboard", "/dev")
+
+
+def _is_chat(path: str) -> bool:
+    return path == "/chat" or path.startswith("/chat/")
+
+
+def security_headers(response: Response, widget_origins: tuple[str, ...]) -> Response:
+    """Add CSP, nosniff, Referrer-Policy, framing rules and no-store to one response."""
+    path = request.path
+    if _is_chat(path):
+        ancestors = " ".join(("'self'", *widget_origins))
+        if not widget_origins:
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    else:
+        ancestors = "'none'"
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault(
+        "Content-Security-Policy", "; ".join((*CSP_BASE, f"frame-ancestors {ancestors}"))
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if path.startswith(NO_STORE_PREFIXES) and not path.startswith("/static"):
+        # client answers and staff pages stay out of shared and back-button caches
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register_hardening(app: Flask, settings: Settings) -> None:
-    """Install the database-down handler on ``app``."""
+    """Install the database-down handler and the security headers on ``app``."""
     for exc_type in (OperationalError, InterfaceError, PoolTimeoutError):
         app.register_error_handler(exc_type, database_unavailable)
+    origins = tuple(settings.widget_origins)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        return security_headers(response, origins)
