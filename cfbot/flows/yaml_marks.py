@@ -274,8 +274,9 @@ def _check_tabs(ctx: Ctx, text: str) -> bool:
 
 
 def _compose(ctx: Ctx, text: str) -> yaml.Node | None:
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # the reader refuses control characters right here
         node = loader.get_single_node()
     except _YamlRefused as exc:
         ctx.error(exc.mark, exc.message)
@@ -289,7 +290,8 @@ def _compose(ctx: Ctx, text: str) -> yaml.Node | None:
         ctx.error((1, 1), f"YAML error: {exc}")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         ctx.error((1, 1), "file is empty")
     return node
