@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -10,9 +11,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import CONVERSATIONS, PG_URL
 
 from cfbot import db as cfdb
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CONVERSATIONS = ROOT / "conversations"
+PG_URL = os.environ.get("CFBOT_TEST_DATABASE_URL", "")
 
 
 @pytest.fixture
