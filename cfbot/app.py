@@ -15,6 +15,7 @@ from cfbot.logging_setup import configure_logging
 from cfbot.runtime import build_runtime
 from cfbot.web import register_blueprints
 from cfbot.web.context import page_language
+from cfbot.web.hardening import register_hardening
 from cfbot.web.limits import init_limits
 
 log = logging.getLogger(__name__)
@@ -76,4 +77,5 @@ def build_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
     init_limits(app, settings)
     register_blueprints(app)
+    register_hardening(app, settings)
     return app

@@ -9,6 +9,7 @@ included in ``repr`` or logs. Errors name the variable at fault.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -132,6 +133,10 @@ class Settings(BaseSettings):
     outbox_stuck_minutes: float = _var("outbox_stuck_minutes", 10.0)
     retention_days: int = _var("retention_days", 0)
     import_max_rows: int = _var("import_max_rows", 1_000_000)
+    db_connect_timeout: float = _var("db_connect_timeout", 5.0)  # seconds
+    db_statement_timeout: float = _var("db_statement_timeout", 10.0)  # seconds; 0 = none
+    # origins that may frame /chat (CSP frame-ancestors); comma-separated
+    widget_origins: Annotated[tuple[str, ...], NoDecode] = _var("widget_origins", ())
 
     @classmethod
     def settings_customise_sources(
@@ -173,6 +178,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(x.strip().lower() for x in value.split(",") if x.strip())
         return value
+
+    @field_validator("widget_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        items = value.split(",") if isinstance(value, str) else list(value or ())
+        origins = tuple(str(x).strip().rstrip("/") for x in items if str(x).strip())
+        for origin in origins:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
+                raise ValueError(f"not an origin such as https://www.example.org: {origin!r}")
+        return origins
 
     def __repr__(self) -> str:  # secrets never reach logs via repr()
         parts = []
@@ -303,6 +318,10 @@ class Settings(BaseSettings):
             raise ConfigError("CFBOT_OUTBOX_MAX_ATTEMPTS must be at least 1")
         if self.retention_days < 0:
             raise ConfigError("CFBOT_RETENTION_DAYS must be 0 (keep) or a number of days")
+        if self.db_connect_timeout <= 0 or self.db_statement_timeout < 0:
+            raise ConfigError(
+                "CFBOT_DB_CONNECT_TIMEOUT must be > 0 and CFBOT_DB_STATEMENT_TIMEOUT >= 0"
+            )
 
 
 def _variable(field: str) -> str:

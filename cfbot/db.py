@@ -29,16 +29,27 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the pragmas and pool settings cfbot relies on."""
+def make_engine(
+    url: str,
+    connect_timeout: float | None = None,
+    statement_timeout: float | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """Create an engine with the pragmas and pool settings cfbot relies on.
+
+    ``connect_timeout`` (seconds) bounds opening a connection and waiting for a pooled
+    one; ``statement_timeout`` (seconds, 0 = none) is PostgreSQL's ``statement_timeout``
+    and SQLite's busy timeout. Without them (migrations, tools) nothing is cut short.
+    """
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        busy = float(statement_timeout) if statement_timeout else 30.0
         engine = sa.create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": busy},
             **kwargs,
         )
 
@@ -49,7 +60,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -59,14 +70,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
+    if connect_timeout:
+        # libpq wants whole seconds, at least 2 (psycopg enforces the same floor)
+        connect_args.setdefault("connect_timeout", max(2, int(connect_timeout + 0.999)))
+        kwargs.setdefault("pool_timeout", connect_timeout)
+    if statement_timeout:
+        connect_args.setdefault("options", f"-c statement_timeout={int(statement_timeout * 1000)}")
+    return sa.create_engine(url, connect_args=connect_args, **kwargs)
 
 
-def get_engine(url: str) -> Engine:
-    """A process-wide engine per URL (engines own connection pools)."""
+_engine_timeouts: dict[str, tuple[float | None, float | None]] = {}
+
+
+def get_engine(
+    url: str, connect_timeout: float | None = None, statement_timeout: float | None = None
+) -> Engine:
+    """A process-wide engine per URL (engines own connection pools).
+
+    Asking with other timeouts than the cached engine's replaces it; asking without
+    timeouts returns whatever is cached.
+    """
     url = normalize_url(url)
-    if url not in _engines:
-        _engines[url] = make_engine(url)
+    wanted = (connect_timeout, statement_timeout)
+    have = _engine_timeouts.get(url)
+    if url in _engines and (wanted == (None, None) or have == wanted):
+        return _engines[url]
+    if url in _engines:
+        _engines.pop(url).dispose()
+    _engines[url] = make_engine(url, connect_timeout, statement_timeout)
+    _engine_timeouts[url] = wanted
     return _engines[url]
 
 
@@ -75,6 +108,7 @@ def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+    _engine_timeouts.clear()
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:

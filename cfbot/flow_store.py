@@ -77,7 +77,15 @@ def load_flow(path: str | Path, strict: bool = False) -> Flow:
         data = p.read_bytes()
     except OSError as exc:
         raise FlowError([Problem(str(p), 1, 1, "error", f"cannot read file: {exc}")]) from exc
-    return parse_flow(data, str(p), strict=strict)
+    try:
+        return parse_flow(data, str(p), strict=strict)
+    except FlowError:
+        raise
+    except (RecursionError, MemoryError, ValueError, TypeError) as exc:
+        # a defence missed something: the file is refused, the process keeps running
+        log.exception("flow file %s could not be loaded", p)
+        problem = Problem(str(p), 1, 1, "error", f"cannot load file: {type(exc).__name__}")
+        raise FlowError([problem]) from exc
 
 
 def flow_files(directory: str | Path) -> list[Path]:

@@ -1,6 +1,7 @@
 """System-string translation shared by the engine, services and web pages.
 
-Catalogs live in ``locales/<lang>/LC_MESSAGES/messages.po``. A compiled ``.mo`` is used
+Catalogs live in ``cfbot/locales/<lang>/LC_MESSAGES/messages.po`` (package data, so
+they ship in the wheel). A compiled ``.mo`` is used
 when it is at least as new as its ``.po``; otherwise the ``.po`` is compiled in memory, so
 a fresh checkout works before ``cfbot translations compile`` has run. Flask-free on purpose:
 the pure flow engine uses it too.
@@ -33,7 +34,7 @@ def locales_dir() -> Path:
     env = os.environ.get("CFBOT_LOCALES_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "locales"
+    return Path(__file__).resolve().parent / "locales"
 
 
 def normalize_language(lang: str | None) -> str:

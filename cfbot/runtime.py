@@ -40,7 +40,9 @@ def build_runtime(settings: Settings) -> Runtime:
     from cfbot.channels import build_channels
     from cfbot.flow_store import FlowRegistry
 
-    engine = db.get_engine(settings.database_url)
+    engine = db.get_engine(
+        settings.database_url, settings.db_connect_timeout, settings.db_statement_timeout
+    )
     registry = FlowRegistry(settings.conversations_dir)  # loads the directory once
     for problem in registry.problems:
         log.warning("flow problem: %s", problem)

@@ -115,3 +115,18 @@ def fold_aligned(text: str, *, keep: str = "'") -> str:
     ``keep`` (crisis detection keeps "@" and "$" for "k1ll" style spellings) survive.
     """
     return (text or "").translate(_aligned_table(keep))
+
+
+def unstorable(value: str) -> str | None:
+    """Why a string cannot be stored (NUL, lone surrogate), or None when it is fine.
+
+    PostgreSQL refuses NUL in text and psycopg cannot encode lone surrogates, which JSON
+    allows (``"\\ud800"``); such input is a field error, not a failed transaction.
+    """
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None

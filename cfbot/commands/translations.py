@@ -47,12 +47,12 @@ def extract_catalog() -> object:
 
 @click.group()
 def translations() -> None:
-    """Manage gettext catalogs in locales/."""
+    """Manage gettext catalogs in cfbot/locales/."""
 
 
 @translations.command("extract")
 def extract() -> None:
-    """Write locales/messages.pot from the source."""
+    """Write cfbot/locales/messages.pot from the source."""
     from babel.messages.pofile import write_po
 
     catalog = extract_catalog()

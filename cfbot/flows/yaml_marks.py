@@ -22,6 +22,8 @@ from cfbot.flows.model import Problem, parse_duration
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_YAML_NODES = 20_000
+# composing is recursive in PyYAML: thousands of levels would raise RecursionError
+MAX_YAML_DEPTH = 64
 
 TAG_NULL = "tag:yaml.org,2002:null"
 TAG_INT = "tag:yaml.org,2002:int"
@@ -29,11 +31,19 @@ TAG_BOOL = "tag:yaml.org,2002:bool"
 TAG_FLOAT = "tag:yaml.org,2002:float"
 
 
-class _YamlRefused(yaml.YAMLError):
+class YamlRefused(yaml.YAMLError):
+    """A defence refused the document (alias, too many nodes, nested too deeply)."""
+
     def __init__(self, message: str, mark: yaml.Mark | None) -> None:
         super().__init__(message)
         self.message = message
         self.mark = mark
+        # the attribute names of yaml.MarkedYAMLError, so callers can treat both alike
+        self.problem = message
+        self.problem_mark = mark
+
+
+_YamlRefused = YamlRefused
 
 
 class _Loader(yaml.SafeLoader):
@@ -42,12 +52,13 @@ class _Loader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.node_count = 0
+        self.depth = 0
 
     def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise _YamlRefused(
-                f"YAML aliases (*{event.anchor}) are not allowed in flows; "
+                f"YAML aliases (*{event.anchor}) are not allowed here; "
                 "write the text out again instead",
                 event.start_mark,
             )
@@ -57,7 +68,28 @@ class _Loader(yaml.SafeLoader):
                 f"flow has too many YAML nodes (more than {MAX_YAML_NODES})",
                 self.peek_event().start_mark,
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_YAML_DEPTH:
+            raise _YamlRefused(
+                f"YAML nested too deeply (more than {MAX_YAML_DEPTH} levels)",
+                self.peek_event().start_mark,
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def compose_limited(text: str) -> yaml.Node | None:
+    """Compose one YAML document with the defences (no aliases, node and depth caps).
+
+    Raises :class:`YamlRefused` or another :class:`yaml.YAMLError`; never RecursionError.
+    """
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def _mark_pos(mark: yaml.Mark | None) -> tuple[int, int]:
@@ -242,8 +274,9 @@ def _check_tabs(ctx: Ctx, text: str) -> bool:
 
 
 def _compose(ctx: Ctx, text: str) -> yaml.Node | None:
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # the reader refuses control characters right here
         node = loader.get_single_node()
     except _YamlRefused as exc:
         ctx.error(exc.mark, exc.message)
@@ -257,7 +290,8 @@ def _compose(ctx: Ctx, text: str) -> yaml.Node | None:
         ctx.error((1, 1), f"YAML error: {exc}")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         ctx.error((1, 1), "file is empty")
     return node

@@ -39,6 +39,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from cfbot.flows.yaml_marks import YamlRefused, compose_limited
+
 log = logging.getLogger(__name__)
 
 ROUTING_FILE = "routing.yaml"
@@ -437,14 +439,16 @@ def parse_routing(
                 [RoutingProblem(path, 1, 1, f"not UTF-8 text ({exc.reason})")]
             ) from exc
     try:
-        # SafeLoader: no Python objects; aliases are refused to avoid "billion laughs"
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        # safe loader: no Python objects, no aliases ("billion laughs"), node/depth caps
+        root = compose_limited(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         column = mark.column + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
-        raise RoutingError([RoutingProblem(path, line, column, f"YAML syntax: {problem}")]) from exc
+        if not isinstance(exc, YamlRefused):
+            problem = f"YAML syntax: {problem}"
+        raise RoutingError([RoutingProblem(path, line, column, problem)]) from exc
     if root is not None and _has_alias(root):
         raise RoutingError([RoutingProblem(path, 1, 1, "YAML anchors and aliases are not allowed")])
     routing = parser.parse(root, default_tz)
@@ -474,7 +478,13 @@ def load_routing(path: str | Path, default_tz: str = "America/Chicago") -> Routi
     p = Path(path)
     if not p.exists():
         return Routing(path=str(p), timezone=default_tz)
-    return parse_routing(p.read_bytes(), str(p), default_tz)
+    try:
+        return parse_routing(p.read_bytes(), str(p), default_tz)
+    except (RecursionError, MemoryError, ValueError, TypeError, OSError) as exc:
+        # a defence missed something: the file is refused, the process keeps running
+        log.exception("routing file %s could not be loaded", p)
+        problem = RoutingProblem(str(p), 1, 1, f"cannot load file: {type(exc).__name__}")
+        raise RoutingError([problem]) from exc
 
 
 class RoutingStore:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 from sqlmodel import Session, col, select
 
 from cfbot.db import unit_of_work
@@ -34,6 +34,7 @@ from cfbot.phones import to_e164
 from cfbot.runtime import Runtime
 from cfbot.services.invitations import flow_for_site, known_sites, new_invitation
 from cfbot.services.timing import zone_or_none
+from cfbot.text import unstorable
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,11 @@ def parse_visited_at(
         if zone is None:
             return None, ("has no time zone: add an offset (e.g. -06:00 or Z) or a timezone field")
         value = value.replace(tzinfo=zone)
-    return value.astimezone(UTC), None
+    try:
+        return value.astimezone(UTC), None
+    except (OverflowError, ValueError):
+        # year 1 with a positive offset or year 9999 with a negative one leaves the range
+        return None, "is out of range (years 1 to 9999 in UTC)"
 
 
 def _text(value: Any) -> str | None:
@@ -175,6 +180,9 @@ def validate_visit(
             errors.append(FieldError(name, "must be a string"))
         if text is not None and name in LIMITS and len(text) > LIMITS[name]:
             errors.append(FieldError(name, f"longer than {LIMITS[name]} characters"))
+        if text is not None and (problem := unstorable(text)):
+            errors.append(FieldError(name, problem))
+            text = None
         values[name] = text
     for name in REQUIRED:
         if values[name] is None and not any(e.field == name for e in errors):
@@ -399,8 +407,32 @@ def intake(
             rejected[index] = ItemResult(index=index, status="rejected", errors=errors)
         else:
             valid.append((index, visit))
-    stored = {r.index: r for r in store_visits(rt, valid, now)} if valid else {}
+    stored = {r.index: r for r in _store_each_on_failure(rt, valid, now)} if valid else {}
     return [rejected.get(i) or stored[i] for i in range(len(raws))]
+
+
+def _store_each_on_failure(
+    rt: Runtime, valid: list[tuple[int, VisitIn]], now: datetime
+) -> list[ItemResult]:
+    """Store the batch at once; if the database refuses it, store item by item so one
+    bad item is rejected on its own and the good ones are kept."""
+    try:
+        return store_visits(rt, valid, now)
+    except (DataError, IntegrityError, ProgrammingError) as exc:
+        if len(valid) == 1:
+            log.warning("visit %d refused by the database: %s", valid[0][0], type(exc).__name__)
+            return [
+                ItemResult(
+                    index=valid[0][0],
+                    status="rejected",
+                    errors=[FieldError("", "the database refused this visit")],
+                )
+            ]
+        log.warning("visit batch refused by the database; storing one visit at a time")
+    results: list[ItemResult] = []
+    for item in valid:
+        results.extend(_store_each_on_failure(rt, [item], now))
+    return results
 
 
 # --------------------------------------------------------------------------- CSV

@@ -12,7 +12,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from cfbot.services.tokens import TokenError, verify_token
 from cfbot.services.visits import MAX_API_ITEMS, intake
+from cfbot.text import unstorable
 from cfbot.web.context import get_runtime
+from cfbot.web.jsonbody import BadJson, read_json_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -63,9 +65,10 @@ def post_visits() -> Response:
     """Store one visit (object) or up to 1,000 (array); per-item results in order."""
     if not request.is_json:
         return _error(415, "unsupported_media_type", "send Content-Type: application/json")
-    body = request.get_json(silent=True)
-    if body is None:
-        return _error(400, "invalid_json", "the body is not valid JSON")
+    try:
+        body = read_json_body()
+    except BadJson as exc:
+        return _error(400, "invalid_json", str(exc))
     items = [body] if isinstance(body, dict) else body
     if not isinstance(items, list):
         return _error(400, "invalid_body", "send a visit object or an array of visits")
@@ -79,6 +82,9 @@ def post_visits() -> Response:
             limit=MAX_API_ITEMS,
         )
     source = (request.args.get("source") or "api").strip()[:100] or "api"
+    source_problem = unstorable(source)
+    if source_problem:
+        return _error(400, "invalid_source", f"source {source_problem}")
     results = intake(get_runtime(), items, source=source)
     counts = {
         s: sum(1 for r in results if r.status == s) for s in ("created", "duplicate", "rejected")

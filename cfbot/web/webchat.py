@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 
@@ -21,7 +22,9 @@ from cfbot.channels.base import InboundMsg
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, normalize_language
 from cfbot.services import webchat as chat_service
 from cfbot.services.inbound import handle_inbound
+from cfbot.text import unstorable
 from cfbot.web.context import get_runtime
+from cfbot.web.jsonbody import BadJson, read_json_body
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("webchat", __name__, url_prefix="/chat")
@@ -87,16 +90,27 @@ def send() -> Response | tuple[Response, int]:
     check_csrf()
     rt = get_runtime()
     text = request.form.get("text", "")
-    if request.is_json:
-        payload = request.get_json(silent=True) or {}
-        text = str(payload.get("text", ""))
     client_id = request.form.get("client_id") or request.headers.get("X-Client-Id") or ""
+    if request.is_json:
+        try:
+            payload = read_json_body()
+        except BadJson as exc:
+            return jsonify(error="invalid_body", message=str(exc)), 400
+        if not isinstance(payload, dict) or not isinstance(payload.get("text", ""), str):
+            return jsonify(error="invalid_body", message='send {"text": "..."}'), 400
+        text = payload.get("text", "")
+        client_id = str(payload.get("client_id") or client_id)
+    text = text.replace("\x00", "")
+    if unstorable(text) or unstorable(client_id):
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        client_id = ""
     if len(text) > MAX_CHAT_TEXT:
         if _wants_json():
             return jsonify(error="too_long", max=MAX_CHAT_TEXT), 400
         return redirect(url_for("webchat.page", error="too_long"))
-    # the client id makes a double-submitted form a no-op (like Twilio's MessageSid)
-    external_id = f"web-{client_id}" if client_id else f"web-{uuid.uuid4().hex}"
+    # the client id makes a double-submitted form a no-op (like Twilio's MessageSid); it is
+    # scoped to this chat session, so another browser reusing the same id is not a repeat
+    external_id = _dedupe_key(_webchat_id(), client_id)
     msg = InboundMsg(
         channel="webchat",
         address=_webchat_id(),
@@ -109,6 +123,13 @@ def send() -> Response | tuple[Response, int]:
         after = request.args.get("after", type=int) or 0
         return _view_json(after)
     return redirect(url_for("webchat.page") + "#latest")
+
+
+def _dedupe_key(webchat_id: str, client_id: str) -> str:
+    if not client_id:
+        return f"web-{uuid.uuid4().hex}"
+    digest = hashlib.sha256(f"{webchat_id}\n{client_id}".encode()).hexdigest()
+    return f"web-{digest[:56]}"
 
 
 @bp.get("/messages")
