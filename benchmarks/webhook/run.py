@@ -633,9 +633,9 @@ def inprocess(kind: str, args: argparse.Namespace, profile: bool = False) -> dic
     from sqlalchemy import event
 
     from cfbot import create_app
-    from cfbot.web.context import get_runtime
     from cfbot.config import Settings
     from cfbot.db import dispose_engines
+    from cfbot.web.context import get_runtime
 
     url, _ = fresh_database(kind, args.workdir)
     env = cfbot_env(url, args.workdir)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "flows"))
 from answer_standins import Choice, Question  # noqa: E402
-
 from cfbot.flows.answers import parse_answer  # noqa: E402
+
 from cfbot.flows.builder import parse_flow  # noqa: E402
 from cfbot.flows.expr import ExprError, parse  # noqa: E402
 from cfbot.flows.model import FlowError  # noqa: E402
