@@ -4,7 +4,7 @@ Every problem is reported with ``FILE:LINE:COL`` rather than stopping at the fir
 file with errors never produces a :class:`Flow`; the registry in :mod:`cfbot.flow_store`
 keeps the last good version in service instead.
 
-See ``DESIGN.md`` ("Flow format") for the public contract. Keys added here beside it:
+See docs/flows.md for the public contract. Keys added here beside it:
 
 * ``description`` - free text for admins.
 * ``translations: {es: unreviewed, so: machine, vi: reviewed}`` - whether a qualified

@@ -1,7 +1,7 @@
 """The flow model: validated, frozen flow objects and the small pure helpers they use.
 
-Built by :mod:`cfbot.flows.builder` from admin-written YAML; see ``DESIGN.md`` ("Flow
-format") and the builder's docstring for the keys. Nothing here reads files.
+Built by :mod:`cfbot.flows.builder` from admin-written YAML; see docs/flows.md and the
+builder's docstring for the keys. Nothing here reads files.
 """
 
 from __future__ import annotations
@@ -9,12 +9,19 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import time, timedelta
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cfbot.flows.expr import Expr
+
+# the smallest values live in flows.values; the model is their public face too
+from cfbot.flows.values import Choice as Choice
+from cfbot.flows.values import FlowError as FlowError
+from cfbot.flows.values import Problem as Problem
+from cfbot.flows.values import format_duration as format_duration
+from cfbot.flows.values import frozen_map as frozen_map
+from cfbot.flows.values import parse_duration as parse_duration
 from cfbot.i18n import translate
 from cfbot.text import fold_phrase
 
@@ -27,53 +34,10 @@ DEFAULT_RETRIES = 2
 PLACEHOLDERS = ("first_name", "site", "program", "agency")
 END = "end"
 
-DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
 
-# --- problems ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding about a flow file; ``str()`` gives ``FILE:LINE:COL: severity: message``."""
-
-    path: str
-    line: int
-    col: int
-    severity: str  # "error" | "warning"
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
-
-    @property
-    def is_error(self) -> bool:
-        """True for errors (warnings are only errors under ``strict``)."""
-        return self.severity == "error"
-
-    def as_error(self) -> Problem:
-        """This problem as an error (``strict`` turns every warning into one)."""
-        return self if self.is_error else replace(self, severity="error")
-
-
-class FlowError(Exception):
-    """A flow file that cannot be used; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = list(problems)
-        errors = [p for p in self.problems if p.is_error] or self.problems
-        summary = str(errors[0]) if errors else "invalid flow"
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(summary + more)
-
-
 # --- model ------------------------------------------------------------------
-
-
-def frozen_map(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """A read-only copy of ``data`` (an empty mapping for None)."""
-    return MappingProxyType(dict(data or {}))
 
 
 @dataclass(frozen=True)
@@ -82,14 +46,6 @@ class Reminder:
 
     after: timedelta
     text: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Choice:
-    """An option of a choice question: the stored ``value`` and its text per language."""
-
-    value: str
-    text: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -335,32 +291,6 @@ def fill_placeholders(text: str, lang: str, context: Mapping[str, str] | None) -
     filled = re.sub(r"[ \t]+([,.!?;:])", r"\1", filled)
     filled = re.sub(r"[ \t]{2,}", " ", filled)
     return filled.strip()
-
-
-# --- durations --------------------------------------------------------------
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse ``48h``, ``30m``, ``2d``, ``90s``, ``1h30m`` into a timedelta (ValueError)."""
-    raw = (text or "").strip().lower().replace(" ", "")
-    match = DURATION_RE.match(raw)
-    if not raw or not match or not any(match.groups()):
-        raise ValueError(f"{text!r} is not a duration; write e.g. 48h, 30m, 2d, 90s or 1h30m")
-    d, h, m, s = (int(g) if g else 0 for g in match.groups())
-    if max(d, h, m, s) > 100_000:
-        raise ValueError(f"{text!r} is too long a duration")
-    return timedelta(days=d, hours=h, minutes=m, seconds=s)
-
-
-def format_duration(value: timedelta) -> str:
-    """Inverse of :func:`parse_duration` (``timedelta(hours=1, minutes=30)`` -> ``1h30m``)."""
-    total = int(value.total_seconds())
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if total >= size:
-            parts.append(f"{total // size}{unit}")
-            total %= size
-    return "".join(parts) or "0s"
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from cfbot.flows.model import Problem, parse_duration
+from cfbot.flows.values import Problem, parse_duration
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_YAML_NODES = 20_000

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from cfbot.flows.model import Choice, frozen_map
 from cfbot.flows.questions.common import (
     ChoiceLike,
     Parsed,
@@ -29,6 +28,7 @@ from cfbot.flows.questions.common import (
     tokens,
 )
 from cfbot.flows.questions.numbers import scan_numbers
+from cfbot.flows.values import Choice, frozen_map
 from cfbot.flows.yaml_marks import as_bool, as_list, as_mapping, as_text
 
 if TYPE_CHECKING:
