@@ -238,6 +238,7 @@ def test_answers_module_stays_pure() -> None:
         # (no file access; tests/flows/test_purity.py covers the whole package)
         "yaml",
         "cfbot.flows.model",
+        "cfbot.flows.values",
         "cfbot.flows.yaml_marks",
         "cfbot.flows.question_builder",  # annotations only (TYPE_CHECKING)
     }

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "flows"))
 from answer_standins import Choice, Question  # noqa: E402
-from cfbot.flows.answers import parse_answer  # noqa: E402
 
 from cfbot.flows.builder import parse_flow  # noqa: E402
 from cfbot.flows.expr import ExprError, parse  # noqa: E402
 from cfbot.flows.model import FlowError  # noqa: E402
+from cfbot.flows.questions import parse_answer  # noqa: E402
 from cfbot.flows.yaml_marks import compose_yaml  # noqa: E402
 from cfbot.services.crisis import assess, detect_crisis  # noqa: E402
 from cfbot.services.routing import RoutingError, parse_routing  # noqa: E402
