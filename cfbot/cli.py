@@ -271,9 +271,10 @@ def _register_commands() -> None:
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
+    from cfbot.commands.users import users
     from cfbot.commands.visits import visits
 
-    for command in (translations, feedback, scheduler, visits, tokens, alerts, export):
+    for command in (translations, feedback, scheduler, visits, tokens, alerts, export, users):
         cli.add_command(command)
 
 

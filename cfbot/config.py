@@ -132,6 +132,7 @@ class Settings(BaseSettings):
     outbox_stuck_minutes: float = _var("outbox_stuck_minutes", 10.0)
     retention_days: int = _var("retention_days", 0)
     import_max_rows: int = _var("import_max_rows", 1_000_000)
+    followup_reply_days: float = _var("followup_reply_days", 7.0)  # staff reply window
 
     @classmethod
     def settings_customise_sources(

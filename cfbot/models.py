@@ -480,4 +480,3 @@ class AuditEntry(SQLModel, table=True):
     target: str = Field(default="", max_length=100)
     detail: str = Field(default="", sa_type=sa.Text, nullable=False)
     ip: str = Field(default="", max_length=64)
-
