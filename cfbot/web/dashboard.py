@@ -32,7 +32,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    g,
     make_response,
     redirect,
     render_template,
@@ -117,11 +116,13 @@ def _private(response: Response) -> Response:
 
 def _me() -> StaffIdentity | None:
     """The signed-in account of this request (looked up once per request)."""
-    if "staff_identity" not in g:
-        g.staff_identity = staff_auth.current_identity(
+    # cached on the request (not on g: an app context can outlive one request)
+    key = "cfbot.staff_identity"
+    if key not in request.environ:
+        request.environ[key] = staff_auth.current_identity(
             get_runtime(), request.cookies.get(SID_COOKIE)
         )
-    return g.staff_identity  # type: ignore[no-any-return]
+    return request.environ[key]  # type: ignore[no-any-return]
 
 
 def _staff() -> str | None:

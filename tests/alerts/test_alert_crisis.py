@@ -152,5 +152,13 @@ def test_crisis_step_runs_first_and_the_pipeline_is_fixed_data():
     from cfbot.services.keywords import handle_keywords
 
     # crisis before STOP/HELP, follow-ups before the flow: the order is the safety policy
-    assert PIPELINE == (handle_crisis, handle_keywords, handle_crisis_followup, run_flow)
+    from cfbot.services.alerts.followup import handle_followup_reply
+
+    assert PIPELINE == (
+        handle_crisis,
+        handle_keywords,
+        handle_crisis_followup,
+        handle_followup_reply,
+        run_flow,
+    )
     assert isinstance(PIPELINE, tuple)
