@@ -405,5 +405,5 @@ def test_signed_out_posts_change_nothing(rt, client):
     reply = client.post(
         f"/dashboard/delivery/{message_id}", data={"csrf_token": token, "action": "mark_sent"}
     )
-    assert reply.status_code == 302 and "/dashboard/login?next=" in reply.headers["Location"]
+    assert reply.status_code == 302 and reply.headers["Location"].endswith("/dashboard/login")
     assert load(rt, message_id).status == "unknown"
