@@ -88,9 +88,9 @@ def _do(client, action: str, alert_id: int | None) -> int:
 
 @pytest.mark.parametrize("role", list(ACCOUNTS))
 def test_role_matrix(rt, client, world, role):
-    for other_role, (email, r, sites, programs) in ACCOUNTS.items():
-        from cfbot.services.accounts import save_user
+    from cfbot.services.accounts import save_user
 
+    for email, r, sites, programs in ACCOUNTS.values():
         save_user(rt, email, r, sites, programs)
     email, r, sites, programs = ACCOUNTS[role]
     login(rt, client, email, r, sites, programs)
