@@ -308,3 +308,15 @@ def import_routing(rt: Runtime, *, actor: str = "cli", now: datetime | None = No
         save_user(rt, address, str(role), site_list, program_list, actor=actor, now=now)
         created.append(f"{address}\t{role}\t{','.join(site_list) or '*'}\t{','.join(program_list)}")
     return created
+
+
+DEMO_ADMIN = "admin@example.org"
+
+
+def demo_accounts(rt: Runtime) -> list[str]:
+    """The demo's accounts: routing.yaml's sample addresses, plus an admin."""
+    created = import_routing(rt, actor="demo")
+    if DEMO_ADMIN not in {u.email for u in list_users(rt)}:
+        save_user(rt, DEMO_ADMIN, "admin", actor="demo")
+        created.append(f"{DEMO_ADMIN}\tadmin\t*\t")
+    return created
