@@ -237,11 +237,17 @@ def demo(host: str, port: int, clock: bool, seed: bool) -> None:
         from cfbot.services.demo_data import seed_demo_data
 
         click.echo(seed_demo_data(app.extensions["cfbot"]).summary())
+    from cfbot.services.accounts import demo_accounts
+
+    demo_accounts(app.extensions["cfbot"])
     base = f"http://{host}:{port}"
     click.echo(f"cfbot demo: database {mask_url(settings.database_url)}")
     click.echo(f"  web chat:      {base}/chat")
     click.echo(f"  SMS simulator: {base}/dev/sms")
-    click.echo(f"  staff dashboard: {base}/dashboard (demo shows the sign-in link)")
+    click.echo(
+        f"  staff dashboard: {base}/dashboard (demo shows the sign-in link; accounts from "
+        "routing.yaml, and admin@example.org as admin)"
+    )
     click.echo("  (outbound SMS is printed here by the console transport; Ctrl+C stops)")
     stop = threading.Event()
     clock_thread: threading.Thread | None = None
@@ -271,9 +277,10 @@ def _register_commands() -> None:
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
+    from cfbot.commands.users import users
     from cfbot.commands.visits import visits
 
-    for command in (translations, feedback, scheduler, visits, tokens, alerts, export):
+    for command in (translations, feedback, scheduler, visits, tokens, alerts, export, users):
         cli.add_command(command)
 
 

@@ -137,6 +137,7 @@ class Settings(BaseSettings):
     db_statement_timeout: float = _var("db_statement_timeout", 10.0)  # seconds; 0 = none
     # origins that may frame /chat (CSP frame-ancestors); comma-separated
     widget_origins: Annotated[tuple[str, ...], NoDecode] = _var("widget_origins", ())
+    followup_reply_days: float = _var("followup_reply_days", 7.0)  # staff reply window
 
     @classmethod
     def settings_customise_sources(

@@ -80,6 +80,16 @@ def send_alert_mail(rt: Runtime, now: datetime) -> Any:
     return send_pending_mail(rt, now)
 
 
+def send_sign_in_links(rt: Runtime, now: datetime) -> Any:
+    """Turn sign-in requests into emailed single-use links (unknown addresses: dropped)."""
+    from cfbot.services.alerts import send_pending_mail
+    from cfbot.services.staff_auth import process_sign_in_requests
+
+    if process_sign_in_requests(rt, now):
+        return send_pending_mail(rt, now)
+    return 0
+
+
 def daily_digest(rt: Runtime, now: datetime) -> Any:
     """Send staff digests that are due (the alerts service decides when)."""
     from cfbot.services.alerts import send_digests
@@ -101,6 +111,7 @@ JOBS: tuple[Job, ...] = (
     Job("recover_outbox", recover_outbox, 300, "flag messages stuck in sending"),
     Job("send_alert_mail", send_alert_mail, 30, "send queued staff emails, with retries"),
     Job("escalate_alerts", escalate_alerts, 60, "escalate unacknowledged alerts"),
+    Job("send_sign_in_links", send_sign_in_links, 5, "email staff sign-in links"),
     Job("daily_digest", daily_digest, 900, "staff digests"),
     Job("data_retention", data_retention, 6 * 3600, "anonymise old personal data"),
 )

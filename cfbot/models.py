@@ -332,6 +332,11 @@ class Alert(SQLModel, table=True):
     resolution_note: str | None = Field(default=None, sa_type=sa.Text)
     escalate_at: datetime | None = _dt()
     escalated_at: datetime | None = _dt()
+    # case work: who owns it, why the client was unhappy, what was done, the reply window
+    assigned_to_id: int | None = Field(default=None, foreign_key="staffuser.id", index=True)
+    cause: str | None = Field(default=None, max_length=40)
+    action_taken: str | None = Field(default=None, sa_type=sa.Text)
+    followup_until: datetime | None = _dt()
 
 
 class AlertEvent(SQLModel, table=True):
@@ -393,3 +398,85 @@ class AnswerLabel(SQLModel, table=True):
 sa.Index("ix_conversation_started_at", Conversation.__table__.c.started_at)  # type: ignore[attr-defined]
 sa.Index("ix_answer_created_at", Answer.__table__.c.created_at)  # type: ignore[attr-defined]
 sa.Index("ix_visit_visited_at", Visit.__table__.c.visited_at)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+class StaffRole(StrEnum):
+    """What a staff account may see and do (see docs/roles.md)."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    STAFF = "staff"
+    VIEWER = "viewer"
+
+
+class AlertCause(StrEnum):
+    """Why a client was unhappy, chosen when an alert is resolved."""
+
+    WAIT_TIME = "wait_time"
+    STAFF_MANNER = "staff_manner"
+    LANGUAGE_ACCESS = "language_access"
+    COST = "cost"
+    FACILITY = "facility"
+    PROCESS = "process"
+    OTHER = "other"
+
+
+class StaffUser(SQLModel, table=True):
+    """A dashboard account. routing.yaml says who is ALERTED; accounts say who may see and
+    do what. ``sites``/``programs`` limit managers, staff and viewers (admins see all)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    role: str = Field(default="staff", max_length=20)
+    sites: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    programs: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    disabled_at: datetime | None = _dt()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored, and
+    logout, disabling the user or expiry ends it on the server."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="staffuser.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    last_seen_at: datetime | None = _dt()
+    revoked_at: datetime | None = _dt()
+    ip: str = Field(default="", max_length=64)
+
+
+class LoginRequest(SQLModel, table=True):
+    """One sign-in request. Stored the same way for known and unknown addresses; the mail
+    job turns a known, active address into a single-use link bound to the asking browser
+    (``nonce_hash``) and drops the rest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    nonce_hash: str | None = Field(default=None, max_length=64)
+    next_path: str | None = Field(default=None, max_length=200)
+    ip: str = Field(default="", max_length=64)
+    status: str = Field(default="requested", max_length=20)  # requested|sent|dropped|used
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    user_id: int | None = Field(default=None, foreign_key="staffuser.id")
+    requested_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = _dt()
+
+
+class AuditEntry(SQLModel, table=True):
+    """The append-only audit trail: who did what, when, to what, from which address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    actor: str = Field(default="system", max_length=254)
+    action: str = Field(max_length=40, index=True)
+    target: str = Field(default="", max_length=100)
+    detail: str = Field(default="", sa_type=sa.Text, nullable=False)
+    ip: str = Field(default="", max_length=64)

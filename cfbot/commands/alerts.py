@@ -138,11 +138,10 @@ def retry_failed_command() -> None:
 @alerts.command("login-link")
 @click.argument("email")
 def login_link_command(email: str) -> None:
-    """Print a 15-minute dashboard sign-in link for a staff address (for admins)."""
-    from cfbot.services.alerts import login_link
-    from cfbot.services.routing import get_routing
+    """Print a single-use, 15-minute sign-in link for an enabled account (for admins)."""
+    from cfbot.services.staff_auth import issue_link
 
-    rt = cli_runtime()
-    if not get_routing(rt).is_staff(email):
-        raise click.ClickException(f"{email} is not listed in routing.yaml")
-    click.echo(login_link(rt, email))
+    link = issue_link(cli_runtime(), email)
+    if link is None:
+        raise click.ClickException(f"{email} has no enabled account (see cfbot users)")
+    click.echo(link)

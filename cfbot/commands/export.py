@@ -131,6 +131,15 @@ def answers(
             raise
     where = "standard output" if out == "-" else out
     scope = f" at site {site}" if site else ""
+    from cfbot.services import audit
+
+    audit.record(
+        rt,
+        os.environ.get("USER", "cli"),
+        "export_with_phones" if with_phones else "export",
+        target=f"answers:{site or '*'}",
+        detail=f"{count} answers {query.start}..{query.end} as {fmt}",
+    )
     click.echo(
         f"exported {count} answers{scope} from {query.start} to {query.end} "
         f"({rt.settings.timezone}) to {where} as {fmt}",

@@ -31,6 +31,7 @@ from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
 from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
 from cfbot.services import crisis_response, keywords
+from cfbot.services.alerts.followup import handle_followup_reply
 from cfbot.services.alerts.raising import evaluate_alerts as evaluate_alert_rules
 from cfbot.services.conversation import (
     InboundContext,
@@ -145,6 +146,7 @@ PIPELINE: tuple[Step, ...] = (
     crisis_response.handle_crisis,
     keywords.handle_keywords,
     crisis_response.handle_crisis_followup,
+    handle_followup_reply,
     run_flow,
 )
 

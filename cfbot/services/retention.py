@@ -78,6 +78,10 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
 
     # alert emails and histories hold the client's words too
     changed += anonymise_before(rt, cutoff)
+    from cfbot.services import audit
+
+    # the audit trail names staff and clients' alerts: it is kept as long, not longer
+    changed += audit.purge_before(rt, now)
     if changed:
         log.info("retention: anonymised %d rows older than %d days", changed, days)
     return changed

@@ -7,7 +7,9 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint; the demo-only ones only in demo mode."""
+    from cfbot.web.admin import bp as admin_bp
     from cfbot.web.api import bp as api_bp
+    from cfbot.web.casework import bp as casework_bp
     from cfbot.web.dashboard import bp as dashboard_bp
     from cfbot.web.health import bp as health_bp
     from cfbot.web.results import bp as results_bp
@@ -15,6 +17,8 @@ def register_blueprints(app: Flask) -> None:
     from cfbot.web.webchat import bp as webchat_bp
 
     for blueprint in (health_bp, webchat_bp, twilio_bp, api_bp, dashboard_bp, results_bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (casework_bp, admin_bp):
         app.register_blueprint(blueprint)
     runtime = app.extensions["cfbot"]
     if runtime.settings.demo:

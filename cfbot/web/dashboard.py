@@ -1,23 +1,27 @@
 """Staff dashboard: alerts (list, page, acknowledge / resolve), delivery problems,
-magic-link sign-in.
+sign-in.
 
-Access, kept simple and safe:
+Access (see docs/roles.md):
 
-* **Sign-in by email link.** A staff member types their address; if routing.yaml lists it,
-  a signed link valid for 15 minutes is emailed (shown on the page in demo mode). The
-  session then lasts :data:`STAFF_SESSION_HOURS`; removing the address from routing.yaml
-  ends access at the next request. Site staff see their sites; default, on-call and
-  escalation addresses see all.
-* **Signed alert links.** The link in an alert email opens that one alert for
-  :data:`GRANT_MINUTES` without signing in, so the person on call can acknowledge it from
-  their phone; they give their name, which goes in the audit trail.
+* **Accounts and roles.** Only people with an enabled account (``cfbot users``) can sign
+  in; the role (admin, manager, staff, viewer) and the account's sites and programs
+  decide every page and action (:data:`NEEDS`, checked before each request).
+* **Sign-in by email link.** The address typed is recorded the same way whether or not it
+  has an account (:mod:`cfbot.services.staff_auth`); the mail job emails known ones a
+  single-use link valid for 15 minutes that only works in the browser that asked for it
+  (a nonce cookie). Requests are rate-limited per client address and per email address.
+* **Sessions on the server.** The cookie holds only a random id; logout, disabling the
+  account or 12 hours end the session on the server.
+* **Alert links in emails** carry no credential: they open the alert after sign-in.
+  Every action is by the signed-in person.
 
 * **Delivery problems.** Outbound messages whose outcome is unknown, that failed or were
   cancelled, for the staff of their site (messages outside any survey: all-site staff
   only). Staff mark one sent, send it again, or dismiss it; who, when and why is stored.
 
-Phone numbers stay masked until a staff member asks to reveal one (logged). Every form
-is CSRF-protected; pages are ``no-store`` and send no referrer (they carry client words).
+Phone numbers stay masked until a person whose role allows it reveals one (audited).
+Every form is CSRF-protected; pages are ``no-store`` and send no referrer (they carry
+client words). Sign-ins, alert views, phone reveals and case actions are audited.
 
 Routes hold no database session: they call services that run their own unit of work and
 return plain view objects, so a page always shows what was committed before it.
@@ -25,27 +29,59 @@ return plain view objects, so a page always shows what was committed before it.
 
 from __future__ import annotations
 
-import time
-
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from cfbot.i18n import translate
-from cfbot.services import delivery_review
+from cfbot.services import audit, delivery_review, staff_auth
+from cfbot.services.accounts import StaffIdentity
 from cfbot.services.alerts import actions as alert_actions
 from cfbot.services.alerts import views as alert_views
 from cfbot.services.alerts.common import STATUSES
-from cfbot.services.alerts.links import verify_alert_token, verify_login_token
-from cfbot.services.alerts.signin import request_login
 from cfbot.services.routing import Routing, get_routing
 from cfbot.web.context import get_runtime, page_language
+from cfbot.web.limits import client_ip, limiter
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-STAFF_SESSION_HOURS = 12
-GRANT_MINUTES = 60
+STAFF_SESSION_HOURS = staff_auth.SESSION_HOURS
 MAX_NOTE = 5000
+SID_COOKIE = "cfbot_staff"
+NONCE_COOKIE = "cfbot_signin"
+
+# endpoints anyone may open; every other dashboard endpoint needs a session and the
+# permission below (None: any signed-in account)
+PUBLIC = frozenset(
+    {
+        "dashboard.login_form",
+        "dashboard.login_request",
+        "dashboard.login_with_token",
+        "dashboard.logout",
+    }
+)
+NEEDS: dict[str, str | None] = {
+    "dashboard.alert_list": "alerts",
+    "dashboard.alert_page": "alerts",
+    "dashboard.acknowledge": "casework",
+    "dashboard.resolve": "casework",
+    "dashboard.reveal": "reveal_phone",
+    "dashboard.delivery_list": "delivery",
+    "dashboard.delivery_action": "delivery",
+    "results.results_page": "results",
+    "results.responses_page": "responses",
+    "results.review_list": "review",
+    "results.review_label": "review",
+}
 
 
 @bp.context_processor
@@ -59,12 +95,12 @@ def _staff_text() -> dict[str, object]:
 
     def unknown_count() -> int:
         # called from the navigation only when someone is signed in: one small count query
-        email = _staff()
-        if email is None:
+        me = _me()
+        if me is None or not me.may("delivery"):
             return 0
-        return delivery_review.unknown_count_view(get_runtime(), _scope(email))
+        return delivery_review.unknown_count_view(get_runtime(), me.scope)
 
-    return {"st": st, "unknown_count": unknown_count}
+    return {"st": st, "unknown_count": unknown_count, "me": _me()}
 
 
 @bp.after_request
@@ -78,47 +114,61 @@ def _private(response: Response) -> Response:
 # --------------------------------------------------------------------------- access
 
 
+def _me() -> StaffIdentity | None:
+    """The signed-in account of this request (looked up once per request)."""
+    # cached on the request (not on g: an app context can outlive one request)
+    key = "cfbot.staff_identity"
+    if key not in request.environ:
+        request.environ[key] = staff_auth.current_identity(
+            get_runtime(), request.cookies.get(SID_COOKIE)
+        )
+    return request.environ[key]  # type: ignore[no-any-return]
+
+
 def _staff() -> str | None:
-    email = session.get("staff_email")
-    started = session.get("staff_login_at", 0)
-    if not isinstance(email, str) or not isinstance(started, int | float):
+    """The signed-in person's address, or None."""
+    me = _me()
+    return me.email if me is not None else None
+
+
+def _scope(_email: str | None = None) -> frozenset[str] | None:
+    """The sites the signed-in account covers (None: every site)."""
+    me = _me()
+    return me.scope if me is not None else frozenset()
+
+
+def _not_allowed() -> tuple[str, int]:
+    return render_template(
+        "dashboard/message.html",
+        title="Not available to your role",
+        message="Your role does not include this page. Ask an administrator if you need it.",
+    ), 403
+
+
+def guard() -> Response | tuple[str, int] | None:
+    """Before every dashboard request: sign-in, then the role's permission."""
+    endpoint = request.endpoint or ""
+    if endpoint in PUBLIC or not endpoint:
         return None
-    if time.time() - started > STAFF_SESSION_HOURS * 3600:
-        session.pop("staff_email", None)
-        return None
-    if not get_routing(get_runtime()).is_staff(email):
-        return None
-    return email
+    me = _me()
+    if me is None:
+        if request.method == "GET" and request.path.rstrip("/") != "/dashboard":
+            return redirect(url_for("dashboard.login_form", next=request.path))
+        return redirect(url_for("dashboard.login_form"))
+    if endpoint == "dashboard.alert_list" and not me.may("alerts"):
+        return redirect(url_for("results.results_page"))
+    need = NEEDS.get(endpoint)
+    if need is not None and not me.may(need):
+        return _not_allowed()
+    return None
 
 
-def _scope(email: str) -> frozenset[str] | None:
-    return get_routing(get_runtime()).staff_scope(email)
-
-
-def _granted(alert_id: int) -> bool:
-    grants = session.get("alert_grants") or {}
-    expiry = grants.get(str(alert_id)) if isinstance(grants, dict) else None
-    return isinstance(expiry, int | float) and expiry > time.time()
-
-
-def _grant(alert_id: int) -> None:
-    grants = session.get("alert_grants") or {}
-    if not isinstance(grants, dict):
-        grants = {}
-    now = time.time()
-    # keep the cookie small: drop expired grants
-    grants = {k: v for k, v in grants.items() if isinstance(v, int | float) and v > now}
-    grants[str(alert_id)] = now + GRANT_MINUTES * 60
-    session["alert_grants"] = grants
+bp.before_request(guard)
 
 
 def _can_view(alert: alert_views.AlertRef) -> bool:
-    email = _staff()
-    if email is not None:
-        scope = _scope(email)
-        if scope is None or (alert.site is not None and alert.site in scope):
-            return True
-    return _granted(alert.id)
+    me = _me()
+    return me is not None and me.sees_alert(alert.site, alert.program, alert.assigned_to_id)
 
 
 def _load(alert_id: int) -> alert_views.AlertRef:
@@ -130,62 +180,103 @@ def _load(alert_id: int) -> alert_views.AlertRef:
 
 
 def _actor() -> str:
+    """Who acts: always the signed-in person (the guard has checked there is one)."""
     email = _staff()
-    if email is not None:
-        return email
-    name = " ".join(request.form.get("name", "").split())[:100]
-    if not name:
-        abort(400, description="Please give your name.")
-    return f"{name} (via emailed link)"
+    if email is None:  # pragma: no cover - the guard redirects first
+        abort(403)
+    return email
 
 
 # --------------------------------------------------------------------------- sign-in
 
 
+def _login_page(sent: bool, link: str | None = None) -> str:
+    next_path = staff_auth.safe_next(request.values.get("next"))
+    return render_template(
+        "dashboard/login.html", csrf=csrf_token(), sent=sent, link=link, next_path=next_path
+    )
+
+
+def _address_key() -> str:
+    """Rate-limit key of the address typed (normalised), so one inbox cannot be flooded."""
+    return "signin-address:" + request.form.get("email", "").strip().lower()[:254]
+
+
 @bp.get("/login")
 def login_form() -> str:
-    return render_template("dashboard/login.html", csrf=csrf_token(), sent=False, link=None)
+    return _login_page(sent=False)
 
 
 @bp.post("/login")
-def login_request() -> str:
+@limiter.limit("20 per minute;100 per hour", key_func=lambda: "signin-ip:" + client_ip())
+@limiter.limit("5 per 15 minutes", key_func=_address_key)
+def login_request() -> Response:
     check_csrf()
-    email = request.form.get("email", "").strip()[:254]
-    link = request_login(get_runtime(), email) if email else None
+    rt = get_runtime()
+    email = request.form.get("email", "")
+    nonce = staff_auth.new_token()
+    # the same work for every address: one row; the mail job decides, later
+    request_id = staff_auth.request_sign_in(
+        rt, email, nonce, ip=client_ip(), next_path=request.form.get("next")
+    )
     demo_link = None
-    if link and get_runtime().settings.demo:
-        # shown on this page, so make it relative: it then works on whatever host and
-        # port the demo is reached at, even when CFBOT_PUBLIC_URL is not set
-        demo_link = "/dashboard/" + link.split("/dashboard/", 1)[1]
+    if rt.settings.demo:
+        # the demo has no mailbox: make the link now and show it (relative, so it works
+        # on whatever host and port the demo is reached at)
+        link = staff_auth.process_sign_in_requests(rt, only_id=request_id).get(request_id)
+        if link:
+            demo_link = "/dashboard/" + link.split("/dashboard/", 1)[1]
     # the same page whether or not the address is listed: no way to probe the staff list
-    return render_template("dashboard/login.html", csrf=csrf_token(), sent=True, link=demo_link)
+    response = make_response(_login_page(sent=True, link=demo_link))
+    response.set_cookie(
+        NONCE_COOKIE,
+        nonce,
+        max_age=staff_auth.LINK_MINUTES * 60,
+        path="/dashboard/login",
+        httponly=True,
+        samesite="Lax",
+        secure=rt.settings.is_production,
+    )
+    return response
 
 
 @bp.get("/login/<token>")
 def login_with_token(token: str) -> Response | tuple[str, int]:
-    email = verify_login_token(get_runtime(), token)
-    if email is None:
+    rt = get_runtime()
+    try:
+        sid, next_path = staff_auth.redeem(
+            rt, token, request.cookies.get(NONCE_COOKIE), ip=client_ip()
+        )
+    except staff_auth.SignInRefused as exc:
         return render_template(
-            "dashboard/message.html",
-            title="Sign-in link not valid",
-            message="This sign-in link has expired or is not valid. Ask for a new one.",
+            "dashboard/message.html", title="Sign-in link not valid", message=str(exc)
         ), 400
-    grants = session.get("alert_grants")
-    session.clear()
-    if grants:
-        session["alert_grants"] = grants
-    session["staff_email"] = email
-    session["staff_login_at"] = int(time.time())
-    return redirect(url_for("dashboard.alert_list"))
+    lang = session.get("lang")
+    session.clear()  # a fresh CSRF token for the new session
+    if lang:
+        session["lang"] = lang
+    response = redirect(next_path or url_for("dashboard.alert_list"))
+    response.set_cookie(
+        SID_COOKIE,
+        sid,
+        max_age=STAFF_SESSION_HOURS * 3600,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=rt.settings.is_production,
+    )
+    response.delete_cookie(NONCE_COOKIE, path="/dashboard/login")
+    return response
 
 
 @bp.post("/logout")
 def logout() -> Response:
     check_csrf()
-    session.pop("staff_email", None)
-    session.pop("staff_login_at", None)
-    session.pop("alert_grants", None)
-    return redirect(url_for("dashboard.login_form"))
+    staff_auth.sign_out(get_runtime(), request.cookies.get(SID_COOKIE), ip=client_ip())
+    session.clear()
+    response = redirect(url_for("dashboard.login_form"))
+    response.delete_cookie(SID_COOKIE, path="/")
+    return response
 
 
 # --------------------------------------------------------------------------- pages
@@ -214,65 +305,74 @@ def _render_listing(
 @bp.get("")
 @bp.get("/")
 def alert_list() -> Response | str:
-    email = _staff()
-    if email is None:
-        return redirect(url_for("dashboard.login_form"))
+    me = _me()
+    assert me is not None  # the guard signed them in
     status = request.args.get("status", "open")
     if status not in (*STATUSES, "all"):
         status = "open"
     site = request.args.get("site") or None
-    scope = _scope(email)
+    mine = request.args.get("mine") == "1"
     rt = get_runtime()
     page = alert_views.alert_list(
-        rt, status=None if status == "all" else status, site=site, scope=scope
+        rt, status=None if status == "all" else status, site=site, visible_to=me, mine=mine
     )
     routing = get_routing(rt)
     return _render_listing(
         "dashboard/list.html",
-        email,
+        me.email,
         routing,
-        _visible_sites(routing, scope),
+        _visible_sites(routing, me.scope),
         alerts=page.alerts,
         status=status,
         site=site,
+        mine=mine,
+        now=rt.now(),
         delayed=page.delayed,
     )
 
 
 @bp.get("/alerts/<int:alert_id>")
 def alert_page(alert_id: int) -> Response | str:
-    token = request.args.get("token")
-    if token:
-        if not verify_alert_token(get_runtime(), token, alert_id):
-            return render_template(
-                "dashboard/message.html",
-                title="Link not valid",
-                message="This alert link has expired or is not valid. Sign in to see the alert.",
-            ), 400  # type: ignore[return-value]
-        _grant(alert_id)
-        # drop the token from the address bar and history
+    if request.args.get("token"):
+        # links from emails sent before accounts carried a token: it grants nothing now
         return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
-    if _staff() is None and not _granted(alert_id):
-        return redirect(url_for("dashboard.login_form"))
-    return _render_detail(_load(alert_id).id)
+    alert_id = _load(alert_id).id
+    audit.record(
+        get_runtime(), _actor(), "alert_viewed", target=f"alert:{alert_id}", ip=client_ip()
+    )
+    return _render_detail(alert_id)
 
 
-def _render_detail(alert_id: int, phone: str | None = None, error: str | None = None) -> str:
+def _render_detail(
+    alert_id: int,
+    phone: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+    **extra: object,
+) -> tuple[str, int]:
+    from cfbot.services.accounts import assignable
+    from cfbot.services.alerts import followup
+
     rt = get_runtime()
     detail = alert_views.alert_detail(rt, alert_id, rt.now())
     if detail is None:
         abort(404)
     routing = get_routing(rt)
+    a = detail.alert
     return render_template(
         "dashboard/detail.html",
         d=detail,
-        a=detail.alert,
+        a=a,
         phone=phone,
         error=error,
         staff=_staff(),
         csrf=csrf_token(),
         tz=routing.tz,
-    )
+        causes=alert_actions.CAUSES,
+        people=assignable(rt, a.site, a.program) if _me() and _me().may("assign") else [],  # type: ignore[union-attr]
+        fu=followup.form(rt, alert_id),
+        **extra,
+    ), status
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
@@ -281,30 +381,35 @@ def acknowledge(alert_id: int) -> Response:
     _load(alert_id)
     note = request.form.get("note", "")[:MAX_NOTE]
     rt = get_runtime()
-    alert_actions.acknowledge_alert(rt, alert_id, _actor(), rt.now(), note=note)
+    alert_actions.acknowledge_alert(rt, alert_id, _actor(), rt.now(), note=note, ip=client_ip())
     return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
-def resolve(alert_id: int) -> Response | str:
+def resolve(alert_id: int) -> Response | tuple[str, int]:
     check_csrf()
     _load(alert_id)
     note = request.form.get("note", "")[:MAX_NOTE]
+    cause = request.form.get("cause") or None
     actor = _actor()
     rt = get_runtime()
     try:
-        alert_actions.resolve_alert(rt, alert_id, actor, note, rt.now())
+        if cause is None:
+            raise alert_actions.AlertActionError("choose a cause from the list")
+        alert_actions.resolve_alert(
+            rt, alert_id, actor, note, rt.now(), cause=cause, ip=client_ip()
+        )
     except alert_actions.AlertActionError as exc:
-        return _render_detail(alert_id, error=str(exc))
+        return _render_detail(alert_id, error=str(exc), status=400)
     return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
 
 
 @bp.post("/alerts/<int:alert_id>/reveal")
-def reveal(alert_id: int) -> str:
+def reveal(alert_id: int) -> tuple[str, int]:
     check_csrf()
     _load(alert_id)
     rt = get_runtime()
-    phone = alert_actions.reveal_phone(rt, alert_id, _actor(), rt.now())
+    phone = alert_actions.reveal_phone(rt, alert_id, _actor(), rt.now(), ip=client_ip())
     # rendered straight from the POST: the number is never in a URL or a redirect
     return _render_detail(alert_id, phone=phone or "")
 

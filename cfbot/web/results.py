@@ -12,16 +12,19 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from cfbot.i18n import LANGUAGE_NAMES
+from cfbot.services import audit
 from cfbot.services import results as results_service
 from cfbot.services import review as review_service
 from cfbot.services.routing import get_routing
 from cfbot.web import dashboard
 from cfbot.web.context import get_runtime
+from cfbot.web.limits import client_ip
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("results", __name__, url_prefix="/dashboard")
 bp.context_processor(dashboard._staff_text)
 bp.after_request(dashboard._private)
+bp.before_request(dashboard.guard)
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
@@ -135,6 +138,14 @@ def responses_page() -> Response | str:
     except ValueError:
         page = 1
     result = results_service.responses(get_runtime(), filters, scope, query, page)
+    audit.record(
+        get_runtime(),
+        email,
+        "responses_viewed",
+        target=f"responses:{filters.site or '*'}",
+        detail=f"page {page}" + (f", search {query!r}" if query else ""),
+        ip=client_ip(),
+    )
     form["q"] = query or None
     return render_template(
         "dashboard/responses.html", result=result, query=query, **_common(email, scope, form)

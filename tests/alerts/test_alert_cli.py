@@ -38,4 +38,8 @@ def test_list_send_and_test_email(settings, smtp, monkeypatch):
     result = runner.invoke(cli, ["alerts", "send"])
     assert result.exit_code == 0 and "sent 0 email(s)" in result.output
     result = runner.invoke(cli, ["alerts", "login-link", "oncall@example.org"])
+    assert result.exit_code != 0 and "no enabled account" in result.output
+    result = runner.invoke(cli, ["users", "import-routing"])
+    assert result.exit_code == 0 and "oncall@example.org\tmanager\t*" in result.output
+    result = runner.invoke(cli, ["alerts", "login-link", "oncall@example.org"])
     assert result.exit_code == 0 and "/dashboard/login/" in result.output

@@ -147,10 +147,17 @@ def test_reply_falls_back_to_english_and_keeps_emergency_numbers_in_custom_text(
 
 
 def test_crisis_step_runs_first_and_the_pipeline_is_fixed_data():
+    # crisis before STOP/HELP, follow-ups before the flow: the order is the safety policy
+    from cfbot.services.alerts.followup import handle_followup_reply
     from cfbot.services.crisis_response import handle_crisis_followup
     from cfbot.services.inbound import PIPELINE, run_flow
     from cfbot.services.keywords import handle_keywords
 
-    # crisis before STOP/HELP, follow-ups before the flow: the order is the safety policy
-    assert PIPELINE == (handle_crisis, handle_keywords, handle_crisis_followup, run_flow)
+    assert PIPELINE == (
+        handle_crisis,
+        handle_keywords,
+        handle_crisis_followup,
+        handle_followup_reply,
+        run_flow,
+    )
     assert isinstance(PIPELINE, tuple)

@@ -1,4 +1,4 @@
-"""Dashboard: magic-link sign-in, site scoping, signed alert links, acknowledge/resolve, reveal."""
+"""Dashboard: magic-link sign-in, site scoping, alert links after sign-in, acknowledge/resolve, reveal."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import timedelta
 from alert_helpers import PHONE, T0, csrf_from, invite, rows, sms
 
 from cfbot.models import Alert, AlertEvent, MailOut, utcnow
-from cfbot.services.alerts import alert_token, login_token, send_pending_mail
+from cfbot.services.accounts import import_routing
+from cfbot.services.alerts import alert_link, send_pending_mail
 
 UNHAPPY = ["1", "Terrible, nobody helped me", "2", "3", "skip"]
 
@@ -21,6 +22,7 @@ def unhappy(rt, site="northside", phone=PHONE):
 
 
 def sign_in(client, email):
+    import_routing(client.application.extensions["cfbot"])
     page = client.get("/dashboard/login").get_data(as_text=True)
     reply = client.post("/dashboard/login", data={"email": email, "csrf_token": csrf_from(page)})
     assert reply.status_code == 200
@@ -55,21 +57,13 @@ def test_unknown_address_gets_the_same_page_and_no_email(rt, client):
     assert client.get("/dashboard/").status_code == 302
 
 
-def test_bad_or_foreign_tokens_are_refused(rt, client):
+def test_bad_tokens_and_old_alert_tokens_are_refused(rt, client):
     alert = unhappy(rt)
     assert client.get("/dashboard/login/not-a-token").status_code == 400
-    assert client.get(f"/dashboard/alerts/{alert.id}?token=forged").status_code == 400
-    # a token for another alert does not open this one
-    assert (
-        client.get(
-            f"/dashboard/alerts/{alert.id}?token={alert_token(rt, alert.id + 1)}"
-        ).status_code
-        == 400
-    )
-    # a login token for an address not in routing.yaml is refused
-    assert (
-        client.get(f"/dashboard/login/{login_token(rt, 'stranger@example.org')}").status_code == 400
-    )
+    # an alert link (even one with an old-style token) opens nothing without sign-in
+    assert alert_link(rt, alert.id).endswith(f"/dashboard/alerts/{alert.id}")
+    reply = client.get(f"/dashboard/alerts/{alert.id}?token=anything")
+    assert reply.status_code == 302
     assert client.get(f"/dashboard/alerts/{alert.id}").status_code == 302
 
 
@@ -83,43 +77,62 @@ def test_site_staff_only_see_their_sites(rt, client):
     assert client.get(f"/dashboard/alerts/{south.id}").status_code == 200
 
 
-def test_acknowledge_and_resolve_through_the_emailed_link(rt, client):
+def test_emailed_link_opens_the_alert_after_sign_in_and_acts_as_that_person(rt, client):
     alert = unhappy(rt)
-    client.get(f"/dashboard/alerts/{alert.id}?token={alert_token(rt, alert.id)}")
+    reply = client.get(f"/dashboard/alerts/{alert.id}")
+    assert reply.status_code == 302 and "next=" in reply.headers["Location"]
+    # sign in from the page the alert link led to: the link then opens the alert
+    import_routing(rt)
+    form = client.get(reply.headers["Location"]).get_data(as_text=True)
+    assert f'name="next" value="/dashboard/alerts/{alert.id}"' in form
+    body = client.post(
+        "/dashboard/login",
+        data={
+            "email": "north-manager@example.org",
+            "csrf_token": csrf_from(form),
+            "next": f"/dashboard/alerts/{alert.id}",
+        },
+    ).get_data(as_text=True)
+    link = re.search(r'href="(/dashboard/login/[^"]+)"', body).group(1)
+    opened = client.get(link)
+    assert opened.headers["Location"].endswith(f"/dashboard/alerts/{alert.id}")
     page = client.get(f"/dashboard/alerts/{alert.id}").get_data(as_text=True)
-    assert 'for="ack-name"' in page  # not signed in: the form asks for a name
+    assert 'name="name"' not in page  # nobody types a name any more
     token = csrf_from(page)
-    # no CSRF token: refused
     assert (
         client.post(f"/dashboard/alerts/{alert.id}/acknowledge", data={"name": "Ana"}).status_code
         == 400
     )
-    # no name: refused
-    assert (
-        client.post(
-            f"/dashboard/alerts/{alert.id}/acknowledge", data={"csrf_token": token}
-        ).status_code
-        == 400
+    client.post(
+        f"/dashboard/alerts/{alert.id}/acknowledge",
+        data={"csrf_token": token, "name": "Somebody Else", "note": "calling"},
+    )
+    (alert,) = rows(rt, Alert)
+    assert alert.status == "acknowledged" and alert.acknowledged_by == "north-manager@example.org"
+    # resolving needs a cause and a note (a clear 400, never a 500)
+    reply = client.post(
+        f"/dashboard/alerts/{alert.id}/resolve", data={"csrf_token": token, "note": " "}
+    )
+    assert reply.status_code == 400 and "choose a cause" in reply.get_data(as_text=True)
+    reply = client.post(
+        f"/dashboard/alerts/{alert.id}/resolve",
+        data={"csrf_token": token, "note": " ", "cause": "wait_time"},
+    )
+    assert reply.status_code == 400 and "a resolution note is required" in reply.get_data(
+        as_text=True
     )
     reply = client.post(
-        f"/dashboard/alerts/{alert.id}/acknowledge",
-        data={"csrf_token": token, "name": "Ana Ruiz", "note": "calling"},
-    )
-    assert reply.status_code == 302
-    (alert,) = rows(rt, Alert)
-    assert alert.status == "acknowledged" and alert.acknowledged_by == "Ana Ruiz (via emailed link)"
-    # resolving needs a note
-    page = client.post(
         f"/dashboard/alerts/{alert.id}/resolve",
-        data={"csrf_token": token, "name": "Ana Ruiz", "note": " "},
-    ).get_data(as_text=True)
-    assert "a resolution note is required" in page
+        data={"csrf_token": token, "note": "x", "cause": "not-a-cause"},
+    )
+    assert reply.status_code == 400
     client.post(
         f"/dashboard/alerts/{alert.id}/resolve",
-        data={"csrf_token": token, "name": "Ana Ruiz", "note": "Called; rebooked the visit."},
+        data={"csrf_token": token, "note": "Called; rebooked the visit.", "cause": "wait_time"},
     )
     (alert,) = rows(rt, Alert)
     assert alert.status == "resolved" and alert.resolution_note == "Called; rebooked the visit."
+    assert alert.cause == "wait_time" and alert.resolved_by == "north-manager@example.org"
     page = client.get(f"/dashboard/alerts/{alert.id}").get_data(as_text=True)
     assert "Called; rebooked the visit." in page
 

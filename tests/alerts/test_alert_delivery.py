@@ -6,9 +6,11 @@ import re
 from datetime import timedelta
 
 from alert_helpers import T0, SmtpServer, csrf_from, free_port, invite, rows, sms
+from staff_login import login
 
 from cfbot.models import Alert, MailOut
-from cfbot.services.alerts import alert_token, send_pending_mail
+from cfbot.services.accounts import import_routing
+from cfbot.services.alerts import send_pending_mail
 from cfbot.services.mailer import SmtpMailer, parse_smtp_url
 
 UNHAPPY = ["1", "Terrible, nobody helped me", "2", "3", "skip"]
@@ -41,7 +43,7 @@ def test_smtp_down_keeps_the_alert_retries_and_shows_the_delay(rt, client):
 
     # the delay is visible on the alert page and in the list
     (alert,) = rows(rt, Alert)
-    client.get(f"/dashboard/alerts/{alert.id}?token={alert_token(rt, alert.id)}")
+    login(rt, client, "north-manager@example.org")
     page = client.get(f"/dashboard/alerts/{alert.id}").get_data(as_text=True)
     assert "Email delayed since" in page and "SMTP unavailable" in page
 
@@ -115,6 +117,7 @@ def test_dashboard_list_flags_delayed_email(rt, client):
     rt.extras["mailer"] = SmtpMailer(parse_smtp_url(f"smtp://127.0.0.1:{free_port()}", timeout=2))
     end = unhappy(rt)
     send_pending_mail(rt, end)
+    import_routing(rt)
     page = client.get("/dashboard/login").get_data(as_text=True)
     reply = client.post(
         "/dashboard/login", data={"email": "director@example.org", "csrf_token": csrf_from(page)}

@@ -122,6 +122,9 @@ def _unhappy_survey(rt) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_dashboard_pages_are_accessible_when_signed_in(live_server, page, rt):
+    from cfbot.services.accounts import import_routing
+
+    import_routing(rt)
     _unhappy_survey(rt)
     page.goto(f"{live_server}/dashboard/login")
     page.get_by_label("Your work email").fill("feedback@example.org")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
+from staff_login import login
 
 from cfbot.clock import FrozenClock
 from cfbot.db import unit_of_work
 from cfbot.models import Contact, Conversation, FlowVersion, Message
-from cfbot.services.alerts import login_token
 from cfbot.services.delivery_review import (
     DeliveryActionError,
     count_unknown,
@@ -131,7 +131,7 @@ def load(rt, message_id: int) -> Message:
 
 
 def sign_in(rt, client, email: str) -> None:
-    assert client.get(f"/dashboard/login/{login_token(rt, email)}").status_code == 302
+    login(rt, client, email)
 
 
 def page(client, url: str = "/dashboard/delivery") -> str:
@@ -163,7 +163,7 @@ def row_ids(html: str) -> list[int]:
 
 def test_page_needs_sign_in(client):
     reply = client.get("/dashboard/delivery")
-    assert reply.status_code == 302 and reply.headers["Location"].endswith("/dashboard/login")
+    assert reply.status_code == 302 and "/dashboard/login?next=" in reply.headers["Location"]
 
 
 def test_lists_unknown_failed_and_cancelled_newest_first_with_plain_meanings(rt, client):

@@ -34,7 +34,7 @@ def page(client, url: str) -> str:
 @pytest.mark.parametrize("url", ["/dashboard/results", "/dashboard/responses", "/dashboard/review"])
 def test_pages_need_sign_in(client, url):
     reply = client.get(url)
-    assert reply.status_code == 302 and reply.headers["Location"].endswith("/dashboard/login")
+    assert reply.status_code == 302 and "/dashboard/login?next=" in reply.headers["Location"]
 
 
 def test_results_page_renders_svg_charts_with_tables_and_hides_small_groups(rt, client):

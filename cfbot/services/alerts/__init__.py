@@ -21,9 +21,9 @@ How an alert travels:
    sends each site a daily digest once per day.
 
 Modules: ``rules`` (which rules hold), ``raising`` (creating alerts, re-arm window,
-crisis hold), ``links`` (signed links), ``content`` and ``render`` (email composition,
+crisis hold), ``links`` (dashboard links), ``content`` and ``render`` (email composition,
 templates in ``cfbot/templates/mail/``), ``sending``, ``escalation``, ``digest``,
-``actions`` (staff actions), ``views`` (read-only dashboard queries), ``signin``,
+``actions`` (staff actions), ``views`` (read-only dashboard queries), ``casework`` (assign, notes, reopen), ``followup`` (the reply to the client),
 ``retention``. This package re-exports what the rest of cfbot imports from it.
 """
 
@@ -38,14 +38,7 @@ from cfbot.services.alerts.actions import (
 from cfbot.services.alerts.common import CRISIS, DISSATISFACTION, STATUSES, log_event
 from cfbot.services.alerts.digest import send_digests
 from cfbot.services.alerts.escalation import escalate_due, escalation_deadline
-from cfbot.services.alerts.links import (
-    alert_link,
-    alert_token,
-    login_link,
-    login_token,
-    verify_alert_token,
-    verify_login_token,
-)
+from cfbot.services.alerts.links import alert_link
 from cfbot.services.alerts.raising import (
     crisis_hold_until,
     evaluate_alerts,
@@ -54,7 +47,6 @@ from cfbot.services.alerts.raising import (
 )
 from cfbot.services.alerts.retention import anonymise_before
 from cfbot.services.alerts.sending import send_pending_mail
-from cfbot.services.alerts.signin import request_login
 from cfbot.services.alerts.views import alert_detail, alert_list, delayed_alert_ids, list_alerts
 from cfbot.services.mail_queue import queue_mail, retry_failed_mail
 
@@ -69,7 +61,6 @@ __all__ = [
     "alert_detail",
     "alert_link",
     "alert_list",
-    "alert_token",
     "anonymise_before",
     "crisis_hold_until",
     "delayed_alert_ids",
@@ -78,17 +69,12 @@ __all__ = [
     "evaluate_alerts",
     "list_alerts",
     "log_event",
-    "login_link",
-    "login_token",
     "queue_mail",
     "raise_crisis",
     "raise_dissatisfaction",
-    "request_login",
     "resolve_alert",
     "retry_failed_mail",
     "reveal_phone",
     "send_digests",
     "send_pending_mail",
-    "verify_alert_token",
-    "verify_login_token",
 ]

@@ -133,9 +133,8 @@ def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str)
         ),
         link=link,
         link_note=_t(
-            "The link works for {days} days. The client's phone number is masked here; "
-            "the dashboard shows it on request.",
-            days=f"{rt.settings.alert_link_days:g}",
+            "The link opens the alert after you sign in. The client's phone number is "
+            "masked here; the dashboard shows it on request."
         ),
         alert_id=alert.id,
         site=alert.site,

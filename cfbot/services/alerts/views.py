@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from cfbot.db import unit_of_work
-from cfbot.models import Alert, AlertEvent, Conversation, MailOut, Message
+from cfbot.models import Alert, AlertEvent, Conversation, MailOut, Message, StaffUser
 from cfbot.runtime import Runtime
+from cfbot.services.accounts import StaffIdentity
 from cfbot.services.alerts.common import CRISIS, STATUSES
 from cfbot.services.alerts.content import (
     AnswerLine,
@@ -48,9 +50,19 @@ class AlertView:
     resolution_note: str | None
     escalate_at: datetime | None
     escalated_at: datetime | None
+    assigned_to_id: int | None = None
+    assigned_to: str | None = None
+    cause: str | None = None
+    action_taken: str | None = None
+    followup_until: datetime | None = None
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the alert is due (the escalation SLA by severity), while it is open."""
+        return self.escalate_at if self.status == "open" else None
 
     @classmethod
-    def of(cls, alert: Alert) -> AlertView:
+    def of(cls, alert: Alert, assignee: str | None = None) -> AlertView:
         """The view of a loaded alert row."""
         assert alert.id is not None
         return cls(
@@ -70,6 +82,11 @@ class AlertView:
             resolution_note=alert.resolution_note,
             escalate_at=alert.escalate_at,
             escalated_at=alert.escalated_at,
+            assigned_to_id=alert.assigned_to_id,
+            assigned_to=assignee,
+            cause=alert.cause,
+            action_taken=alert.action_taken,
+            followup_until=alert.followup_until,
         )
 
 
@@ -79,6 +96,8 @@ class AlertRef:
 
     id: int
     site: str | None
+    program: str | None = None
+    assigned_to_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +174,9 @@ def alert_ref(rt: Runtime, alert_id: int) -> AlertRef | None:
     """The alert's id and site (for access checks), or None if there is no such alert."""
     with unit_of_work(rt.engine, immediate=False) as session:
         alert = session.get(Alert, alert_id)
-        return AlertRef(alert_id, alert.site) if alert is not None else None
+        if alert is None:
+            return None
+        return AlertRef(alert_id, alert.site, alert.program, alert.assigned_to_id)
 
 
 def alert_list(
@@ -165,12 +186,34 @@ def alert_list(
     site: str | None = None,
     scope: frozenset[str] | None = None,
     limit: int = 200,
+    visible_to: StaffIdentity | None = None,
+    mine: bool = False,
 ) -> AlertList:
-    """Alerts for the list page (newest first, within ``scope``) with their email delays."""
+    """Alerts for the list page (newest first, within ``scope``, and what ``visible_to``
+    may open; ``mine``: only those assigned to them) with their email delays."""
     with unit_of_work(rt.engine, immediate=False) as session:
-        rows = list_alerts(session, status=status, site=site, scope=scope, limit=limit)
+        stmt_scope = scope if visible_to is None else visible_to.scope
+        rows = list_alerts(
+            session,
+            status=status,
+            site=site,
+            scope=stmt_scope,
+            limit=limit,
+            person=visible_to,
+            mine=mine,
+        )
         delayed = delayed_alert_ids(session, [a.id for a in rows if a.id is not None])
-        return AlertList([AlertView.of(a) for a in rows], delayed)
+        names = assignee_names(session, rows)
+        return AlertList([AlertView.of(a, names.get(a.assigned_to_id)) for a in rows], delayed)
+
+
+def assignee_names(session: Session, rows: Sequence[Alert]) -> dict[int | None, str]:
+    """{user id: email} of the people the alerts are assigned to."""
+    ids = sorted({a.assigned_to_id for a in rows if a.assigned_to_id is not None})
+    if not ids:
+        return {}
+    users = session.exec(select(StaffUser).where(col(StaffUser.id).in_(ids))).all()
+    return {u.id: u.email for u in users}
 
 
 def alert_detail(rt: Runtime, alert_id: int, now: datetime | None = None) -> AlertDetail | None:
@@ -194,7 +237,7 @@ def alert_detail(rt: Runtime, alert_id: int, now: datetime | None = None) -> Ale
         )
         messages = crisis_messages(session, alert) if alert.kind == CRISIS else []
         return AlertDetail(
-            alert=AlertView.of(alert),
+            alert=AlertView.of(alert, assignee_names(session, [alert]).get(alert.assigned_to_id)),
             masked_phone=who,
             channel=channel,
             language=lang,
@@ -223,9 +266,22 @@ def list_alerts(
     site: str | None = None,
     scope: frozenset[str] | None = None,
     limit: int = 200,
+    person: StaffIdentity | None = None,
+    mine: bool = False,
 ) -> list[Alert]:
-    """Alerts for the dashboard list, newest first, within a staff member's site scope."""
+    """Alerts for the dashboard list, newest first, within a staff member's site scope;
+    for the ``staff`` role only their programs' alerts and those assigned to them."""
     stmt = select(Alert)
+    if person is not None and (mine or person.role == "staff"):
+        assigned = col(Alert.assigned_to_id) == person.id
+        if mine:
+            stmt = stmt.where(assigned)
+        else:
+            in_scope = col(Alert.program).in_(sorted(person.programs) or [""])
+            if person.scope is not None:
+                in_scope = and_(in_scope, col(Alert.site).in_(sorted(person.scope)))
+            stmt = stmt.where(or_(assigned, in_scope))
+        scope = None
     if status in STATUSES:
         stmt = stmt.where(Alert.status == status)
     if site:
