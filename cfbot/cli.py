@@ -218,6 +218,13 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
 )
 def demo(host: str, port: int, clock: bool, seed: bool) -> None:
     """Start the demo: SQLite, sample flows, web chat and SMS simulator, no credentials."""
+    busy = _port_in_use(host, port)
+    if busy:
+        free = next((p for p in range(port + 1, port + 50) if not _port_in_use(host, p)), None)
+        hint = f"; try: cfbot demo --port {free}" if free else ""
+        raise click.ClickException(
+            f"port {port} on {host} is already in use (another cfbot demo?){hint}"
+        )
     os.environ.setdefault("CFBOT_DEMO", "1")
     os.environ.setdefault("CFBOT_TWILIO_VALIDATE_SIGNATURE", "0")
     os.environ.setdefault("CFBOT_SMS_CHANNEL", "console")
@@ -242,7 +249,22 @@ def demo(host: str, port: int, clock: bool, seed: bool) -> None:
     click.echo(f"  web chat:      {base}/chat")
     click.echo(f"  SMS simulator: {base}/dev/sms")
     click.echo(f"  staff dashboard: {base}/dashboard (demo shows the sign-in link)")
+    click.echo(f"  start page:    {base}/")
     click.echo("  (outbound SMS is printed here by the console transport; Ctrl+C stops)")
+    if clock:
+        from cfbot.services.invitation_list import demo_visit_example
+
+        runtime = app.extensions["cfbot"]
+        example = demo_visit_example(runtime, runtime.now())
+        click.echo(
+            f"  report a visit that is invited within a minute (local time in {example.zone}"
+            " is inside the sending window):"
+        )
+        click.echo("    T=$(.venv/bin/cfbot tokens create demo | tail -1)")
+        click.echo(f"    {example.curl(base)}")
+        click.echo(
+            "    .venv/bin/cfbot invitations list   # when each invitation goes out, and why"
+        )
     stop = threading.Event()
     clock_thread: threading.Thread | None = None
     if clock:
@@ -263,17 +285,32 @@ def demo(host: str, port: int, clock: bool, seed: bool) -> None:
             clock_thread.join(timeout=10)
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port`` (checked before the demo
+    prints its URLs, so it never advertises a server that cannot start)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not busy
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def _register_commands() -> None:
     """Command groups that live in their own modules."""
     from cfbot.commands.alerts import alerts
     from cfbot.commands.export import export
     from cfbot.commands.feedback import feedback
+    from cfbot.commands.invitations import invitations
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
     from cfbot.commands.visits import visits
 
-    for command in (translations, feedback, scheduler, visits, tokens, alerts, export):
+    for command in (translations, feedback, scheduler, visits, tokens, alerts, export, invitations):
         cli.add_command(command)
 
 
