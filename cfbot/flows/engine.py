@@ -50,6 +50,9 @@ STOPPED = "stopped"
 # keep stored state small even if a client pastes a novel into a text answer
 MAX_STORED_ANSWER = 2000
 MAX_PATH = 200
+# hard limit on questions sent in one conversation (a flow allows 50 questions and no
+# loops; this stops one loaded before the loop check from re-asking forever)
+MAX_QUESTIONS_PER_CONVERSATION = 100
 
 Scorer = Callable[[str, str, str], float | None]
 
@@ -136,6 +139,16 @@ class _Run:
                 question = None
                 break
             self.budget -= 1
+            asked = int(self.state.get("asked_count", 0))
+            if asked >= MAX_QUESTIONS_PER_CONVERSATION:
+                log.error(
+                    "flow %s: %d questions asked in one conversation; closing the survey",
+                    self.flow.id,
+                    asked,
+                )
+                question = None
+                break
+            self.state["asked_count"] = asked + 1
             self.say(self.question_text(question), "question", question.id)
             path = self.state["path"]
             path.append(question.id)
