@@ -51,7 +51,8 @@ def verify_login_token(rt: Runtime, token: str) -> str | None:
 
 def base_url(rt: Runtime) -> str:
     """The public address links in emails point to."""
-    return (rt.settings.public_url or "http://localhost:5000").rstrip("/")
+    # unset: the demo's default address (the demo itself uses its --host/--port)
+    return (rt.settings.public_url or "http://127.0.0.1:5000").rstrip("/")
 
 
 def alert_link(rt: Runtime, alert_id: int) -> str:
