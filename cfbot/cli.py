@@ -147,11 +147,20 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
     from cfbot.flows.model import parse_duration
     from cfbot.services.sentiment import scorer
 
-    flow_set = load_directory(Path(_settings().conversations_dir))
+    settings = _settings()
+    flow_set = load_directory(Path(settings.conversations_dir))
     flow = flow_set.flows.get(flow_id)
     if flow is None:
         known = ", ".join(sorted(flow_set.flows)) or "none"
-        raise click.ClickException(f"no flow {flow_id!r} (known: {known})")
+        # a flow whose file has errors is not loaded: say why rather than "no flow"
+        broken = [str(p) for p in flow_set.problems if p.severity == "error"]
+        why = ("\nfiles that failed to load:\n  " + "\n  ".join(broken)) if broken else ""
+        raise click.ClickException(f"no flow {flow_id!r} (loaded: {known}){why}")
+    if lang is not None and lang not in flow.languages:
+        raise click.BadParameter(
+            f"{lang!r} is not one of this flow's languages ({', '.join(flow.languages)})",
+            param_hint="--lang",
+        )
     interactive = sys.stdin.isatty()
     now = datetime.now(UTC)
     context = {k: v for k, v in {"first_name": first_name, "site": site}.items() if v}
@@ -196,6 +205,13 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
         state = sprint.state
     if interactive:
         click.secho(f"[survey {state.get('status')}; answers: {state.get('answers')}]", dim=True)
+    from cfbot.services.alerts.rules import fired_rules
+
+    fired = fired_rules(flow, state, settings.alert_sentiment_threshold)
+    for rule in fired:
+        click.echo(f"alert: {rule.reason} ({rule.severity}; {rule.source})", err=True)
+    if not fired:
+        click.echo("alert: none fired", err=True)
 
 
 # --------------------------------------------------------------------------- demo / serve
