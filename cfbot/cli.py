@@ -147,11 +147,20 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
     from cfbot.flows.model import parse_duration
     from cfbot.services.sentiment import scorer
 
-    flow_set = load_directory(Path(_settings().conversations_dir))
+    settings = _settings()
+    flow_set = load_directory(Path(settings.conversations_dir))
     flow = flow_set.flows.get(flow_id)
     if flow is None:
         known = ", ".join(sorted(flow_set.flows)) or "none"
-        raise click.ClickException(f"no flow {flow_id!r} (known: {known})")
+        # a flow whose file has errors is not loaded: say why rather than "no flow"
+        broken = [str(p) for p in flow_set.problems if p.severity == "error"]
+        why = ("\nfiles that failed to load:\n  " + "\n  ".join(broken)) if broken else ""
+        raise click.ClickException(f"no flow {flow_id!r} (loaded: {known}){why}")
+    if lang is not None and lang not in flow.languages:
+        raise click.BadParameter(
+            f"{lang!r} is not one of this flow's languages ({', '.join(flow.languages)})",
+            param_hint="--lang",
+        )
     interactive = sys.stdin.isatty()
     now = datetime.now(UTC)
     context = {k: v for k, v in {"first_name": first_name, "site": site}.items() if v}
@@ -196,6 +205,13 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
         state = sprint.state
     if interactive:
         click.secho(f"[survey {state.get('status')}; answers: {state.get('answers')}]", dim=True)
+    from cfbot.services.alerts.rules import fired_rules
+
+    fired = fired_rules(flow, state, settings.alert_sentiment_threshold)
+    for rule in fired:
+        click.echo(f"alert: {rule.reason} ({rule.severity}; {rule.source})", err=True)
+    if not fired:
+        click.echo("alert: none fired", err=True)
 
 
 # --------------------------------------------------------------------------- demo / serve
@@ -218,6 +234,13 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
 )
 def demo(host: str, port: int, clock: bool, seed: bool) -> None:
     """Start the demo: SQLite, sample flows, web chat and SMS simulator, no credentials."""
+    busy = _port_in_use(host, port)
+    if busy:
+        free = next((p for p in range(port + 1, port + 50) if not _port_in_use(host, p)), None)
+        hint = f"; try: cfbot demo --port {free}" if free else ""
+        raise click.ClickException(
+            f"port {port} on {host} is already in use (another cfbot demo?){hint}"
+        )
     os.environ.setdefault("CFBOT_DEMO", "1")
     os.environ.setdefault("CFBOT_TWILIO_VALIDATE_SIGNATURE", "0")
     os.environ.setdefault("CFBOT_SMS_CHANNEL", "console")
@@ -248,7 +271,22 @@ def demo(host: str, port: int, clock: bool, seed: bool) -> None:
         f"  staff dashboard: {base}/dashboard (demo shows the sign-in link; accounts from "
         "routing.yaml, and admin@example.org as admin)"
     )
+    click.echo(f"  start page:    {base}/")
     click.echo("  (outbound SMS is printed here by the console transport; Ctrl+C stops)")
+    if clock:
+        from cfbot.services.invitation_list import demo_visit_example
+
+        runtime = app.extensions["cfbot"]
+        example = demo_visit_example(runtime, runtime.now())
+        click.echo(
+            f"  report a visit that is invited within a minute (local time in {example.zone}"
+            " is inside the sending window):"
+        )
+        click.echo("    T=$(.venv/bin/cfbot tokens create demo | tail -1)")
+        click.echo(f"    {example.curl(base)}")
+        click.echo(
+            "    .venv/bin/cfbot invitations list   # when each invitation goes out, and why"
+        )
     stop = threading.Event()
     clock_thread: threading.Thread | None = None
     if clock:
@@ -269,18 +307,43 @@ def demo(host: str, port: int, clock: bool, seed: bool) -> None:
             clock_thread.join(timeout=10)
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port`` (checked before the demo
+    prints its URLs, so it never advertises a server that cannot start)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not busy
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def _register_commands() -> None:
     """Command groups that live in their own modules."""
     from cfbot.commands.alerts import alerts
     from cfbot.commands.export import export
     from cfbot.commands.feedback import feedback
+    from cfbot.commands.invitations import invitations
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
     from cfbot.commands.users import users
     from cfbot.commands.visits import visits
 
-    for command in (translations, feedback, scheduler, visits, tokens, alerts, export, users):
+    for command in (
+        translations,
+        feedback,
+        scheduler,
+        visits,
+        tokens,
+        alerts,
+        export,
+        users,
+        invitations,
+    ):
         cli.add_command(command)
 
 

@@ -43,6 +43,9 @@ def list_command(status: str, site: str | None, limit: int) -> None:
     if not page.alerts:
         click.echo("no alerts")
         return
+    click.echo(
+        f"{'alert':<6} {'created (UTC)':<17} {'severity':<7} {'status':<12} {'site':<12} reason"
+    )
     for a in page.alerts:
         delayed = page.delayed.get(a.id)
         mail = f"  EMAIL DELAYED since {delayed:%Y-%m-%d %H:%M}Z" if delayed else ""

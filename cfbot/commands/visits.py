@@ -26,7 +26,7 @@ def visits() -> None:
 @click.option(
     "--assume-timezone",
     default=None,
-    help="Zone for visited_at values without an offset (e.g. America/Chicago).",
+    help="Zone for visited_at values without an offset (default: CFBOT_TIMEZONE).",
 )
 @click.option("--dry-run", is_flag=True, help="Validate and report only; store nothing.")
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 10_000))
@@ -40,7 +40,9 @@ def import_(
     max_errors_shown: int,
 ) -> None:
     """Import visits from PATH (CSV with a header: phone, visited_at, site, and optional
-    program, language, first_name, flow, external_id, timezone).
+    program, language, first_name, flow, external_id, timezone). Header names ignore case
+    and spaces, and common spreadsheet names work ("Phone Number", "Visit Date",
+    "Clinic"); times may be ISO 8601 or "11/30/2026 2:30 PM".
 
     Rejected rows are listed with their row number and reasons; valid rows are stored in
     batches, each batch all-or-nothing. Re-running the same file stores only what is
@@ -54,6 +56,14 @@ def import_(
             f"unknown time zone {assume_timezone!r}", param_hint="--assume-timezone"
         )
     rt = cli_runtime(log=False)
+    if not assume_timezone:
+        # spreadsheet times rarely carry an offset: read them in CFBOT_TIMEZONE, and say so
+        assume_timezone = rt.settings.timezone
+        click.echo(
+            f"note: times without an offset are read in {assume_timezone} (CFBOT_TIMEZONE); "
+            "use --assume-timezone to change",
+            err=True,
+        )
     size = os.path.getsize(path)
     with open(path, "rb") as handle:
         sample = handle.read(65536)
@@ -62,7 +72,8 @@ def import_(
         newlines = sample.count(b"\n")
         line_length = max(1, len(sample) / newlines) if newlines else 1
         estimate = max(1, int(size / line_length))
-        with click.progressbar(length=estimate, label="importing", file=sys.stderr) as bar:
+        label = "checking" if dry_run else "importing"
+        with click.progressbar(length=estimate, label=label, file=sys.stderr) as bar:
             try:
                 report = import_csv(
                     rt,

@@ -30,6 +30,8 @@ import yaml
 from cfbot.flows.graph import check_graph
 from cfbot.flows.model import (
     DEFAULT_EXPIRE,
+    DEFAULT_RESTART_AFTER,
+    MAX_RESTART_AFTER,
     AlertRule,
     Flow,
     FlowError,
@@ -93,6 +95,7 @@ TOP_KEYS = (
     "translations",
     "keywords",
     "expire_after",
+    "restart_after",
     "reminder",
     "questions",
     "closing",
@@ -160,6 +163,16 @@ class Builder(QuestionBuilder):
                 else:
                     expire_after = parsed
 
+        restart_after = DEFAULT_RESTART_AFTER
+        if "restart_after" in top:
+            node = top["restart_after"][1]
+            parsed = as_duration(ctx, node, "restart_after")
+            if parsed is not None:
+                if not timedelta(0) <= parsed <= MAX_RESTART_AFTER:
+                    ctx.error(node, "restart_after must be between 0 and 365d")
+                else:
+                    restart_after = parsed
+
         reminder = self.parse_reminder(top.get("reminder"), expire_after)
         questions, raw_branches = self.parse_questions(top.get("questions"))
         closing = self.parse_closing(top.get("closing"))
@@ -186,6 +199,7 @@ class Builder(QuestionBuilder):
             questions=tuple(questions),
             keywords=frozen_map(keywords),
             expire_after=expire_after,
+            restart_after=restart_after,
             reminder=reminder,
             closing=frozen_map(closing),
             alerts=tuple(rule for rule, _ in alert_nodes),

@@ -154,9 +154,13 @@ def format_report(report: CheckReport, segments: bool = True) -> str:
             )
     errors = sum(1 for p in report.problems if p.is_error)
     warnings = len(report.problems) - errors
+    # a flow that loaded but has an error (e.g. a warning under --strict) is not OK
+    failed_paths = {str(p.path) for p in report.problems if p.is_error}
+    ok = sum(1 for f in report.flows.values() if str(f.path) not in failed_paths)
+    failed = f", {len(failed_paths)} file(s) with errors" if failed_paths else ""
     lines.append("")
     lines.append(
-        f"{len(report.flows)} flow(s) OK, {errors} error(s), {warnings} warning(s)"
+        f"{ok} flow(s) OK{failed}, {errors} error(s), {warnings} warning(s)"
         + (" (strict)" if report.strict else "")
     )
     return "\n".join(lines).lstrip("\n")

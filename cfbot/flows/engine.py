@@ -14,8 +14,8 @@ Rules worth knowing:
 * An invalid answer is re-prompted ``retries`` times; after that the engine records
   ``AnswerRejected(gave_up=True)`` and moves on. A required question given up that way
   counts as unanswered (conditions on it are false, ``answered(id)`` is false).
-* ``skip`` is honoured for optional questions only; on a required question it is an
-  invalid answer like any other.
+* ``skip`` is honoured for optional questions only; on a required question it counts as
+  an invalid answer, re-prompted with "This question cannot be skipped".
 * Texting another language's keyword of the flow mid-survey switches language.
 """
 
@@ -51,6 +51,9 @@ STOPPED = "stopped"
 # keep stored state small even if a client pastes a novel into a text answer
 MAX_STORED_ANSWER = 2000
 MAX_PATH = 200
+# hard limit on questions sent in one conversation (a flow allows 50 questions and no
+# loops; this stops one loaded before the loop check from re-asking forever)
+MAX_QUESTIONS_PER_CONVERSATION = 100
 
 
 class ScoreLike(Protocol):
@@ -154,6 +157,16 @@ class _Run:
                 question = None
                 break
             self.budget -= 1
+            asked = int(self.state.get("asked_count", 0))
+            if asked >= MAX_QUESTIONS_PER_CONVERSATION:
+                log.error(
+                    "flow %s: %d questions asked in one conversation; closing the survey",
+                    self.flow.id,
+                    asked,
+                )
+                question = None
+                break
+            self.state["asked_count"] = asked + 1
             self.say(self.question_text(question), "question", question.id)
             path = self.state["path"]
             path.append(question.id)
@@ -337,11 +350,12 @@ def _answer(run: _Run, question: Question, text: str, scorer: DetailedScorer | N
     try:
         parsed = parse_answer(question, text, run.lang)
         status, value = parsed.status, parsed.value
+        reason = getattr(parsed, "reason", None)
     except Exception:  # a parser bug must not break the conversation: treat as invalid
         log.exception("answer parser failed for question %s", question.id)
-        status, value = "invalid", None
+        status, value, reason = "invalid", None, None
     if status == "skip" and not question.optional:
-        status = "invalid"  # a required question is never silently passed
+        status, reason = "invalid", "required"  # a required question is never passed
     if status == "ok" and value is None:
         status = "invalid"
     asked = run.question_text(question)
@@ -358,7 +372,12 @@ def _answer(run: _Run, question: Question, text: str, scorer: DetailedScorer | N
             run.ask(run.after(question))
             return
         run.events.append(AnswerRejected(question.id, raw, attempt, False))
-        if question.reprompt:
+        if reason == "required":
+            # SKIP on a required question: say so, rather than "didn't understand"
+            body = translate(
+                run.lang, "This question cannot be skipped. {question}", question=asked
+            )
+        elif question.reprompt:
             body = run.flow.text(question.reprompt, run.lang, run.context) + "\n" + asked
         else:
             body = translate(run.lang, "Sorry, I didn't understand. {question}", question=asked)

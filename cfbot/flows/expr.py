@@ -117,6 +117,8 @@ def _tokenize(text: str) -> list[Token]:
             tokens.append(Token("CMP", ch, col))
             i += 1
             continue
+        if two in ("=<", "=>"):
+            raise ExprError(f"write '{two[::-1]}', not '{two}'", col)
         if ch == "=":
             raise ExprError("use '==' to compare, not '='", col)
         if ch == "(":

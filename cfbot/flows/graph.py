@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import yaml
 
-from cfbot.flows.expr import Expr
+from cfbot.flows.expr import AnswerRef, Call, Expr, _walk
 from cfbot.flows.model import END, Branch, Question
 from cfbot.flows.yaml_marks import Ctx, line_of, suggest
 
@@ -36,7 +36,8 @@ def check_graph(
     """Resolve every question's branches and check the question graph.
 
     Reports unknown ``goto`` targets, branches after an unconditional one, questions
-    that can never be reached and loops with no way to the end; hands each condition to
+    that can never be reached, loops with no way to the end and any other loop (one
+    that can repeat without bound); hands each condition to
     ``check_refs`` with the questions that may have been answered by then. Returns the
     questions with their resolved ``next`` branches.
     """
@@ -91,6 +92,27 @@ def check_graph(
                 f"question {q.id!r} can never reach the end: it leads into a loop with no way out",
             )
 
+    # a loop that can end may still repeat without bound: it needs an exit the client
+    # controls, i.e. a branch inside the loop that compares an answer given in the loop
+    # ("more == 'yes'"); answered(...) alone or answers from before the loop never change
+    reported: set[str] = set()
+    for q in resolved:
+        if q.id not in reachable or q.id not in can_end or q.id in reported:
+            continue
+        loop = {n for n in reach(q.id, edges) & reach(q.id, reverse) if n != END}
+        if q.id not in edges.get(q.id, set()) and loop == {q.id}:
+            continue  # not in a loop
+        reported |= loop
+        if _client_can_leave(loop, resolved):
+            continue
+        members = " -> ".join(i for i in ids if i in loop)
+        ctx.error(
+            (q.line, 1),
+            f"question {q.id!r} is in a loop ({members} -> {q.id}) that can repeat without "
+            "end: make the goto back depend on an answer given in the loop "
+            "(e.g. when: 'more == \"yes\"'), or go forward only",
+        )
+
     # which answers can exist when a question's branches are evaluated
     for q in resolved:
         before = (reach(q.id, reverse) - {END}) | {q.id}
@@ -99,6 +121,26 @@ def check_graph(
                 continue
             check_refs(rb.when, rb.when_node, by_id, f"question {q.id!r}", before)
     return resolved
+
+
+def _client_can_leave(loop: set[str], questions: list[Question]) -> bool:
+    """Whether a branch that stays in ``loop`` depends on the value of an answer given
+    in the loop (so the client's answer decides whether to go round again)."""
+    for q in questions:
+        if q.id not in loop:
+            continue
+        for branch in q.next:
+            if branch.goto not in loop or branch.when is None:
+                continue
+            valued = {
+                node.name
+                for node in _walk(branch.when.root)
+                if isinstance(node, AnswerRef)
+                or (isinstance(node, Call) and node.func != "answered")
+            }
+            if valued & loop:
+                return True
+    return False
 
 
 def reach(start: str, edges: Mapping[str, set[str]]) -> set[str]:

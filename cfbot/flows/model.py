@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from cfbot.flows.questions import QuestionType
 
 DEFAULT_EXPIRE = timedelta(hours=48)
+# a client who completed a survey can start it again by keyword after this (0: at once)
+DEFAULT_RESTART_AFTER = timedelta(days=7)
+MAX_RESTART_AFTER = timedelta(days=365)
 DEFAULT_RETRIES = 2
 
 PLACEHOLDERS = ("first_name", "site", "program", "agency")
@@ -118,6 +121,7 @@ class Flow:
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: frozen_map({}))
     expire_after: timedelta = DEFAULT_EXPIRE
     reminder: Reminder | None = None
+    restart_after: timedelta = DEFAULT_RESTART_AFTER
     closing: Mapping[str, str] = field(default_factory=lambda: frozen_map({}))
     alerts: tuple[AlertRule, ...] = ()
     source_text: str = ""

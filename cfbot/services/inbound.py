@@ -10,7 +10,8 @@
    after the other;
 3. each step of the pipeline may handle the message and stop it (crisis words before
    anything else, then STOP/START/HELP and language words, then follow-ups to a crisis,
-   then the flow); the alert step always runs last on whatever conversation changed;
+   then answers to a staff follow-up, then the flow); the alert step always runs last
+   on whatever conversation changed;
 4. immediate replies are stored with the message they answer; one commit.
 """
 
@@ -30,7 +31,7 @@ from cfbot.flows import engine
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
 from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
-from cfbot.services import crisis_response, keywords
+from cfbot.services import crisis_response, keyword_start, keywords
 from cfbot.services.alerts.followup import handle_followup_reply
 from cfbot.services.alerts.raising import evaluate_alerts as evaluate_alert_rules
 from cfbot.services.conversation import (
@@ -77,6 +78,10 @@ def run_flow(ctx: InboundContext) -> bool:
             ctx.reply(no_survey_reply(rt, contact.language), kind="notice")
             return True
         flow, lang = found
+        refused = keyword_start.refusal(rt, session, contact.id, flow, lang, now)  # type: ignore[arg-type]
+        if refused is not None:
+            ctx.reply(refused, kind="notice")
+            return True
         conversation, outs = start_conversation(
             session,
             contact,

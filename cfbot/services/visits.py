@@ -130,7 +130,9 @@ def parse_visited_at(
     try:
         value = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
     except ValueError:
-        return None, "not an ISO 8601 date-time, e.g. 2025-03-01T14:30:00-06:00"
+        value = _spreadsheet_time(text)
+        if value is None:
+            return None, "not an ISO 8601 date-time, e.g. 2025-03-01T14:30:00-06:00"
     if value.tzinfo is None:
         zone = zone_or_none(zone_name) or zone_or_none(assume_zone)
         if zone is None:
@@ -141,6 +143,25 @@ def parse_visited_at(
     except (OverflowError, ValueError):
         # year 1 with a positive offset or year 9999 with a negative one leaves the range
         return None, "is out of range (years 1 to 9999 in UTC)"
+
+
+# US spreadsheet exports: 11/30/2026 2:30 PM, 11/30/2026 14:30, with or without seconds
+SPREADSHEET_FORMATS = tuple(
+    f"{date} {clock}"
+    for date in ("%m/%d/%Y", "%m/%d/%y")
+    for clock in ("%I:%M %p", "%I:%M:%S %p", "%H:%M", "%H:%M:%S")
+)
+
+
+def _spreadsheet_time(text: str) -> datetime | None:
+    """A month/day/year time as spreadsheets write it (no zone), or None."""
+    compact = " ".join(text.upper().replace(".", "").split())
+    for fmt in SPREADSHEET_FORMATS:
+        try:
+            return datetime.strptime(compact, fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def _text(value: Any) -> str | None:
@@ -496,11 +517,36 @@ def decode_csv(data: bytes) -> tuple[str, str, list[str]]:
         return text, encoding, notes
 
 
+# header names spreadsheets use for our columns (after lower-casing, spaces -> "_")
+HEADER_ALIASES = {
+    "phone_number": "phone",
+    "mobile": "phone",
+    "mobile_phone": "phone",
+    "cell": "phone",
+    "cell_phone": "phone",
+    "visit_date": "visited_at",
+    "visit_time": "visited_at",
+    "visit_date_time": "visited_at",
+    "visit_datetime": "visited_at",
+    "date_of_visit": "visited_at",
+    "clinic": "site",
+    "location": "site",
+    "first": "first_name",
+    "firstname": "first_name",
+    "preferred_language": "language",
+    "lang": "language",
+    "visit_id": "external_id",
+    "encounter_id": "external_id",
+    "time_zone": "timezone",
+}
+
+
 def _header_map(header: list[str]) -> tuple[dict[str, int], list[str]]:
     mapping: dict[str, int] = {}
     notes: list[str] = []
     for i, name in enumerate(header):
-        key = name.strip().lower().replace(" ", "_").lstrip("\ufeff")
+        key = "_".join(name.lstrip("\ufeff").strip().lower().replace("-", " ").split())
+        key = HEADER_ALIASES.get(key, key)
         if key in FIELDS and key not in mapping:
             mapping[key] = i
         elif key:

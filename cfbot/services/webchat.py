@@ -8,9 +8,12 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from cfbot.db import unit_of_work
+from cfbot.flows import engine
 from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
 from cfbot.services.conversation import (
+    apply_sprint,
+    flow_for_conversation,
     get_or_create_contact,
     lock_contact,
     open_conversation,
@@ -51,6 +54,34 @@ def start_chat(
             store_outbound(
                 session, contact, "webchat", webchat_id, out, conversation, None, now, True
             )
+
+
+def switch_chat_language(
+    rt: Runtime, webchat_id: str, lang: str, now: datetime | None = None
+) -> bool:
+    """The page's language links: remember ``lang`` for this visitor and, mid-survey,
+    switch the survey too and re-ask the current question in it (as the ESPAÑOL
+    keyword does). True when an open survey was switched."""
+    now = now or rt.now()
+    with unit_of_work(rt.engine) as session:
+        contact = session.exec(select(Contact).where(Contact.webchat_id == webchat_id)).first()
+        if contact is None:
+            return False
+        contact = lock_contact(session, contact.id)  # type: ignore[arg-type]
+        if contact.language != lang:
+            contact.language = lang
+            contact.updated_at = now
+            session.add(contact)
+        conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
+        if conversation is None or conversation.language == lang:
+            return False
+        flow = flow_for_conversation(session, conversation)
+        sprint = engine.switch_language(flow, conversation.state, lang, now)
+        for out in apply_sprint(session, conversation, flow, sprint, now, None):
+            store_outbound(
+                session, contact, "webchat", webchat_id, out, conversation, None, now, True
+            )
+        return True
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,12 @@
       var li = document.createElement("li");
       li.className = "msg msg-" + (m.from === "bot" ? "bot" : "you");
       li.setAttribute("data-id", m.id);
+      // the same hidden "Survey:" / "You:" label as server-rendered lines, for screen readers
+      var label = document.createElement("span");
+      label.className = "visually-hidden";
+      label.textContent = list.getAttribute(m.from === "bot" ? "data-label-bot" : "data-label-you") || "";
+      li.appendChild(label);
+      li.appendChild(document.createTextNode(" "));
       var span = document.createElement("span");
       span.className = "msg-text";
       span.textContent = m.text;  // never innerHTML: client and flow text is untrusted
@@ -31,6 +37,9 @@
     if (messages.length) { list.lastElementChild.scrollIntoView({ block: "end" }); }
   }
   clientIdField.value = newClientId();
+  // after starting a survey (or answering without JavaScript) the page opens at #latest:
+  // put the focus in the answer box, where the next keystrokes belong
+  if (window.location.hash === "#latest") { input.focus(); }
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var text = input.value;

@@ -23,5 +23,7 @@ def register_blueprints(app: Flask) -> None:
     runtime = app.extensions["cfbot"]
     if runtime.settings.demo:
         from cfbot.web.dev import bp as dev_bp
+        from cfbot.web.dev import home_bp
 
         app.register_blueprint(dev_bp)
+        app.register_blueprint(home_bp)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from cfbot.channels.base import InboundMsg
@@ -19,6 +19,8 @@ from cfbot.web.context import get_runtime
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+# the demo's front door: "/" and the favicon (bare 404s otherwise)
+home_bp = Blueprint("demo_home", __name__)
 
 DEFAULT_PHONE = "+16125550100"
 
@@ -62,3 +64,19 @@ def sms_send() -> Response:
     )
     handle_inbound(get_runtime(), msg)
     return redirect(url_for("dev.sms_page", phone=phone) + "#latest")
+
+
+@home_bp.get("/")
+def home() -> str:
+    from cfbot.services.invitation_list import demo_visit_example
+
+    rt = get_runtime()
+    base_url = rt.settings.public_url or request.host_url.rstrip("/")
+    return render_template(
+        "demo_home.html", example=demo_visit_example(rt, rt.now()), base_url=base_url
+    )
+
+
+@home_bp.get("/favicon.ico")
+def favicon() -> Response:
+    return current_app.send_static_file("favicon.svg")

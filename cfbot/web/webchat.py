@@ -72,6 +72,15 @@ def page() -> str:
     )
 
 
+@bp.post("/lang")
+def switch_language() -> Response:
+    """A language link mid-survey: the page and the survey switch together."""
+    check_csrf()
+    lang = _lang()
+    chat_service.switch_chat_language(get_runtime(), _webchat_id(), lang)
+    return redirect(url_for("webchat.page") + "#latest")
+
+
 @bp.post("/start")
 def start() -> Response:
     check_csrf()

@@ -39,3 +39,28 @@ def test_scheduler_once_and_jobs(env) -> None:  # type: ignore[no-untyped-def]
     assert "dispatch_outbox:" in once.output and "escalate_alerts:" in once.output
     bad = runner.invoke(cli, ["scheduler", "--once", "--job", "nope"])
     assert bad.exit_code != 0 and "no job" in bad.output
+
+
+def test_scheduler_once_prints_plain_words_and_json(env) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    once = CliRunner().invoke(cli, ["scheduler", "--once", "--job", "send_invitations"])
+    assert once.exit_code == 0, once.output
+    assert "TickReport(" not in once.output
+    assert "send_invitations: sent 0, skipped 0" in once.output
+    as_json = CliRunner().invoke(cli, ["scheduler", "--once", "--json", "--job", "dispatch_outbox"])
+    assert json.loads(as_json.output.splitlines()[-1])["dispatch_outbox"]["sent"] == 0
+
+
+def test_scheduler_once_exits_non_zero_when_another_leads(env, rt) -> None:  # type: ignore[no-untyped-def]
+    from cfbot.commands.scheduler import NOT_LEADER_EXIT
+    from cfbot.services.leader import Leader
+
+    other = Leader(rt.engine, clock=rt.clock)
+    assert other.check()
+    try:
+        result = CliRunner().invoke(cli, ["scheduler", "--once"])
+    finally:
+        other.release()
+    assert result.exit_code == NOT_LEADER_EXIT
+    assert "another scheduler is the leader" in result.output

@@ -138,3 +138,32 @@ def test_cli_import_prints_report_and_exits_1_on_rejects(
     assert result.exit_code == 1, result.output
     assert "row 3: phone" in result.output
     assert "imported 1" in result.output
+
+
+def test_spreadsheet_headers_and_dates_are_understood(rt) -> None:  # type: ignore[no-untyped-def]
+    text = "Phone Number,Visit Date,CLINIC, First Name \n612-555-0109,7/12/2025 9:30 AM,northside,Ana\n"
+    report = run(rt, text, assume_zone="America/Chicago")
+    assert report.created == 1, [r.format() for r in report.rejected]
+    with Session(rt.engine) as s:
+        visit = s.exec(select(Visit)).one()
+    assert visit.visited_at.hour == 14 and visit.visited_at.minute == 30  # 09:30 CDT
+
+
+def test_cli_reads_naive_times_in_cfbot_timezone_and_says_so(
+    settings, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from cfbot.cli import cli
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CFBOT_CONVERSATIONS_DIR", settings.conversations_dir)
+    path = tmp_path / "v.csv"
+    from datetime import UTC, datetime
+
+    day = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d 12:00")
+    path.write_text(f"phone,visited_at,site\n612-555-0101,{day},northside\n")
+    result = CliRunner().invoke(cli, ["visits", "import", str(path), "--dry-run"])
+    assert "read in America/Chicago (CFBOT_TIMEZONE)" in result.output
+    assert "importing" not in result.output
+    assert "would import 1" in result.output

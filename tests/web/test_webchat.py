@@ -107,3 +107,25 @@ def test_running_app_picks_up_an_edited_flow(settings, tmp_path):
         assert "Visit survey v2" in client.get("/chat").get_data(as_text=True)
     finally:
         app_module.FLOW_RELOAD_SECONDS = 2.0
+
+
+def test_language_link_mid_survey_switches_the_survey_too(client):
+    token = _csrf(client.get("/chat?lang=en").get_data(as_text=True))
+    client.post("/chat/start", data={"csrf_token": token, "flow": "clinic_visit", "lang": "en"})
+    page = client.get("/chat").get_data(as_text=True)
+    assert "how satisfied" in page
+    # mid-survey the language choices are forms that post to /chat/lang
+    assert 'action="/chat/lang"' in page
+    r = client.post("/chat/lang", data={"csrf_token": token, "lang": "es"})
+    assert r.status_code == 302
+    page = client.get("/chat").get_data(as_text=True)
+    assert '<html lang="es">' in page
+    assert "satisfecho" in page  # the current question again, in Spanish
+    client.post("/chat/send", data={"csrf_token": token, "text": "cinco", "client_id": "b1"})
+    assert "¿Para qué fue su visita?" in client.get("/chat").get_data(as_text=True)
+
+
+def test_transcript_carries_the_screen_reader_labels_for_script_added_lines(client):
+    page = client.get("/chat?lang=es").get_data(as_text=True)
+    assert 'data-label-bot="Encuesta:"' in page
+    assert "data-label-you=" in page

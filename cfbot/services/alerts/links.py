@@ -11,7 +11,8 @@ LOGIN_LINK_SECONDS = 15 * 60
 
 def base_url(rt: Runtime) -> str:
     """The public address links in emails point to."""
-    return (rt.settings.public_url or "http://localhost:5000").rstrip("/")
+    # unset: the demo's default address (the demo itself uses its --host/--port)
+    return (rt.settings.public_url or "http://127.0.0.1:5000").rstrip("/")
 
 
 def alert_link(rt: Runtime, alert_id: int) -> str:
