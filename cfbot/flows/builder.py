@@ -51,6 +51,7 @@ from cfbot.flows.question_builder import (  # noqa: F401  (limits re-exported)
     QUESTION_TYPES,
     QuestionBuilder,
 )
+from cfbot.flows.reach_builder import ReachBuilder
 from cfbot.flows.yaml_marks import (
     Ctx,
     as_duration,
@@ -125,15 +126,22 @@ TOP_KEYS = (
     "invitation",
     "sites",
     "settings",
+    # reach keys, parsed in cfbot.flows.reach_builder
+    "intro",
+    "anonymous",
+    "ask_site",
+    "program",
+    "site_codes",
+    "whatsapp_templates",
 )
 ALERT_KEYS = ("when", "severity", "reason")
 REMINDER_KEYS = ("after", "text")
-CLOSING_KEYS = ("text",)
+CLOSING_KEYS = ("text", "web")
 INVITATION_KEYS = ("delay", "quiet_hours", "frequency_cap", "if_busy")
 QUIET_KEYS = ("start", "end")
 
 
-class Builder(QuestionBuilder):
+class Builder(ReachBuilder):
     """Builds one flow from its root node, reporting every problem to ``ctx``."""
 
     # -- top level -------------------------------------------------------------
@@ -157,7 +165,7 @@ class Builder(QuestionBuilder):
                 )
             self.locations["id"] = line_of(top["id"][1])
         name = flow_id or ""
-        if "name" in top:
+        if "name" in top and isinstance(top["name"][1], yaml.ScalarNode):
             name = as_text(ctx, top["name"][1], "name") or name
         description = ""
         if "description" in top:
@@ -180,6 +188,10 @@ class Builder(QuestionBuilder):
         reminder = self.parse_reminder(top.get("reminder"), expire_after)
         questions, raw_branches = self.parse_questions(top.get("questions"))
         closing = self.parse_closing(top.get("closing"))
+        web_closing = self.parse_web_closing(top.get("closing"))
+        reach = self.reach_fields(top)
+        if reach["names"]:
+            name = reach["names"].get(self.languages[0] if self.languages else "en") or name
         alert_nodes = self.parse_alerts(top.get("alerts"))
         invitation = self.parse_invitation(top.get("invitation"))
         sites = self.parse_sites(top.get("sites"))
@@ -216,6 +228,8 @@ class Builder(QuestionBuilder):
             settings=frozen_map(settings),
             warnings=tuple(p for p in ctx.problems if not p.is_error),
             locations=frozen_map(self.locations),
+            web_closing=frozen_map(web_closing),
+            **{k: frozen_map(v) if isinstance(v, dict) else v for k, v in reach.items()},
         )
 
     def parse_languages(self, entry: tuple[yaml.Node, yaml.Node] | None) -> tuple[str, ...]:
@@ -344,6 +358,15 @@ class Builder(QuestionBuilder):
             return {}
         self.locations["closing"] = line_of(items["text"][1])
         return self.text_map(items["text"][1], "closing text", "closing") or {}
+
+    def parse_web_closing(self, entry: tuple[yaml.Node, yaml.Node] | None) -> dict[str, str]:
+        # closing's keys were checked by parse_closing; only read ``web`` here
+        if entry is None or not isinstance(entry[1], yaml.MappingNode):
+            return {}
+        for key, value in entry[1].value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "web":
+                return self.text_map(value, "closing web text", "closing.web") or {}
+        return {}
 
     def parse_invitation(self, entry: tuple[yaml.Node, yaml.Node] | None) -> Invitation | None:
         if entry is None:
