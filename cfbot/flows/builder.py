@@ -425,6 +425,7 @@ class Builder(ReachBuilder):
                 self.ctx.error(node, f"site {site!r} is listed twice")
             else:
                 sites.append(site)
+                self.locations[f"site.{site}"] = line_of(node)
         return tuple(sites)
 
     def parse_alerts(

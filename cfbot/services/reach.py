@@ -8,10 +8,11 @@ come from the flow (``site_codes: {N: northside}``) or from ``routing.yaml``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cfbot.flows.model import Flow
 from cfbot.runtime import Runtime
-from cfbot.services.routing import get_routing
+from cfbot.services.routing import RoutingError, get_routing, load_routing, routing_path
 from cfbot.text import fold_phrase
 
 
@@ -76,3 +77,14 @@ def program_of(rt: Runtime, site: str | None, program: str | None) -> str | None
         if program in candidate.programs or program.lower() in candidate.programs:
             return program.lower() if program.lower() in candidate.programs else program
     return None
+
+
+def routing_sites(settings: Any) -> set[str] | None:
+    """The site keys of the routing file (None when it is missing or broken)."""
+    path = routing_path(settings)
+    if not path.is_file():
+        return None
+    try:
+        return set(load_routing(path).sites)
+    except RoutingError:
+        return None
