@@ -10,12 +10,14 @@ def register_blueprints(app: Flask) -> None:
     from cfbot.web.api import bp as api_bp
     from cfbot.web.dashboard import bp as dashboard_bp
     from cfbot.web.health import bp as health_bp
+    from cfbot.web.links import bp as links_bp
     from cfbot.web.results import bp as results_bp
     from cfbot.web.twilio import bp as twilio_bp
     from cfbot.web.webchat import bp as webchat_bp
 
     for blueprint in (health_bp, webchat_bp, twilio_bp, api_bp, dashboard_bp, results_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(links_bp)
     runtime = app.extensions["cfbot"]
     if runtime.settings.demo:
         from cfbot.web.dev import bp as dev_bp

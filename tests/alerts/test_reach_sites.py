@@ -46,7 +46,9 @@ def test_site_code_is_case_and_space_insensitive_and_unknown_codes_start_nothing
 
 
 def test_anonymous_flow_sends_intro_asks_the_site_and_hides_the_phone(rt, smtp):
-    replies, end = _texts(rt, ["VACCINE", "2", "no", "They ran out of vaccine, awful", "1", "2", "SKIP"])
+    replies, end = _texts(
+        rt, ["VACCINE", "2", "no", "They ran out of vaccine, awful", "1", "2", "SKIP"]
+    )
     first = replies[0]
     assert "Reply STOP to stop" in first[0] and "never your number" in first[0]
     assert "Which clinic did you visit?" in first[1] and "2. Southside Family Health" in first[1]
