@@ -269,12 +269,13 @@ def _register_commands() -> None:
     from cfbot.commands.alerts import alerts
     from cfbot.commands.export import export
     from cfbot.commands.feedback import feedback
+    from cfbot.commands.links import links
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
     from cfbot.commands.visits import visits
 
-    for command in (translations, feedback, scheduler, visits, tokens, alerts, export):
+    for command in (translations, feedback, scheduler, visits, tokens, alerts, export, links):
         cli.add_command(command)
 
 
