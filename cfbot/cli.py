@@ -85,8 +85,9 @@ def _flow_paths(paths: tuple[str, ...]) -> list[str]:
 def flows_check(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
     """Validate flow files; print FILE:LINE:COL: problems; exit 1 on errors."""
     from cfbot.flows.checker import check_paths, format_report
+    from cfbot.services.reach import routing_sites
 
-    report = check_paths(_flow_paths(paths), strict=strict)
+    report = check_paths(_flow_paths(paths), strict=strict, known_sites=routing_sites(_settings()))
     click.echo(format_report(report, segments=not quiet))
     sys.exit(report.exit_code)
 
@@ -327,6 +328,7 @@ def _register_commands() -> None:
     from cfbot.commands.export import export
     from cfbot.commands.feedback import feedback
     from cfbot.commands.invitations import invitations
+    from cfbot.commands.links import links
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
@@ -343,6 +345,7 @@ def _register_commands() -> None:
         export,
         users,
         invitations,
+        links,
     ):
         cli.add_command(command)
 

@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     twilio_account_sid: str = _var("twilio_account_sid", "", "TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = _var("twilio_auth_token", "", "TWILIO_AUTH_TOKEN")
     twilio_from_number: str = _var("twilio_from_number", "", "TWILIO_FROM_NUMBER")
+    twilio_whatsapp_from: str = _var("twilio_whatsapp_from", "", "TWILIO_WHATSAPP_FROM")
     twilio_messaging_service_sid: str = _var(
         "twilio_messaging_service_sid", "", "TWILIO_MESSAGING_SERVICE_SID"
     )

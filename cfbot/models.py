@@ -116,6 +116,8 @@ class Contact(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     phone: str | None = Field(default=None, max_length=20, unique=True, index=True)
     webchat_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    # a WhatsApp sender is its own contact (own opt-out), never merged with its SMS twin
+    whatsapp: str | None = Field(default=None, max_length=20, unique=True, index=True)
     first_name: str | None = Field(default=None, max_length=100)
     language: str = Field(default="en", max_length=8)
     timezone: str | None = Field(default=None, max_length=64)
@@ -157,6 +159,8 @@ class Conversation(SQLModel, table=True):
     context: dict[str, Any] = _json()
     site: str | None = Field(default=None, max_length=100, index=True)
     program: str | None = Field(default=None, max_length=100)
+    # the flow said anonymous: answers kept, the client's address never shown or exported
+    anonymous: bool = Field(default=False, nullable=False)
     open_key: int | None = Field(default=None, unique=True)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -253,6 +257,7 @@ class Visit(SQLModel, table=True):
     first_name: str | None = Field(default=None, max_length=100)
     flow_id: str = Field(max_length=100)
     timezone: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=20)  # sms (default) | whatsapp
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -375,6 +380,28 @@ class MailOut(SQLModel, table=True):
     next_attempt_at: datetime | None = _dt()
     first_failed_at: datetime | None = _dt()
     sent_at: datetime | None = _dt()
+
+
+# --------------------------------------------------------------------------- reach
+
+
+class VisitLink(SQLModel, table=True):
+    """A visit's short signed link (``/s/<code>``) to its survey in the web chat.
+
+    It opens once: the first browser to open it (``webchat_id``) is bound to the visit's
+    contact, so its web answers join the SMS conversation; it stops working when the
+    survey ends or at ``expires_at``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    visit_id: int = Field(foreign_key="visit.id", unique=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
+    webchat_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = _dt()
 
 
 # --------------------------------------------------------------------------- results

@@ -24,8 +24,17 @@ def _sms(settings: Settings) -> Any:
     return ConsoleChannel("sms")
 
 
+def _whatsapp(settings: Settings) -> Any:
+    if settings.sms_channel == "twilio" and settings.twilio_whatsapp_from:
+        from cfbot.channels.twilio_whatsapp import TwilioWhatsAppChannel
+
+        return TwilioWhatsAppChannel.from_settings(settings)
+    return ConsoleChannel("whatsapp")
+
+
 FACTORIES: dict[str, Callable[[Settings], Any]] = {
     "sms": _sms,
+    "whatsapp": _whatsapp,
     "webchat": lambda settings: WebChatChannel(),
 }
 

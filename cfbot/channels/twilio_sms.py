@@ -40,6 +40,7 @@ _http_log.setLevel(logging.WARNING)
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 INBOUND_PATH = "/webhooks/twilio/sms"
+WHATSAPP_PREFIX = "whatsapp:"
 
 # Twilio never sends more than 1,600 characters in one Body; anything much longer is
 # not from Twilio. A little slack covers carriers that count differently.
@@ -86,6 +87,11 @@ def parse_inbound(form: Any, received_at: datetime, region: str = "US") -> Inbou
     raw_from = (form.get("From") or "").strip()
     if not raw_from:
         raise BadInbound("missing From")
+    # WhatsApp through Twilio: "whatsapp:+1612..." is its own channel and contact
+    channel = "sms"
+    if raw_from.lower().startswith(WHATSAPP_PREFIX):
+        channel = "whatsapp"
+        raw_from = raw_from[len(WHATSAPP_PREFIX) :]
     phone = to_e164(raw_from, region)
     if phone is None:
         raise BadInbound("From is not a phone number")
@@ -97,7 +103,7 @@ def parse_inbound(form: Any, received_at: datetime, region: str = "US") -> Inbou
     media = _media_count(form.get("NumMedia"))
     extra = {"to": (form.get("To") or "")[:32]}
     return InboundMsg(
-        channel="sms",
+        channel=channel,
         address=phone,
         text=body,
         external_id=sid,
@@ -194,6 +200,7 @@ class TwilioSmsChannel:
     api_base_url: str = ""
     timeout: float = 10.0
     name: str = "sms"
+    prefix: str = ""  # "whatsapp:" for the WhatsApp channel (cfbot.channels.twilio_whatsapp)
 
     def __post_init__(self) -> None:
         self._http = _BoundedHttpClient(self.timeout, self.api_base_url)
@@ -233,11 +240,11 @@ class TwilioSmsChannel:
         from the ``Retry-After`` header when Twilio gives one. A read timeout or a
         malformed answer is ``status="unknown"`` and not retried (at most once).
         """
-        kwargs: dict[str, Any] = {"to": address, "body": text}
+        kwargs: dict[str, Any] = {"to": self.prefix + address, "body": text}
         if self.messaging_service_sid:
             kwargs["messaging_service_sid"] = self.messaging_service_sid
         if self.from_number:
-            kwargs["from_"] = self.from_number
+            kwargs["from_"] = self.prefix + self.from_number
         if self.status_callback_url:
             kwargs["status_callback"] = self.status_callback_url
         try:

@@ -51,6 +51,7 @@ from cfbot.flows.question_builder import (  # noqa: F401  (limits re-exported)
 )
 from cfbot.flows.questions.choice import MAX_CHOICES  # noqa: F401  (limit re-exported)
 from cfbot.flows.questions.rating import MAX_RATING_RANGE  # noqa: F401  (limit re-exported)
+from cfbot.flows.reach_builder import ReachBuilder
 from cfbot.flows.yaml_marks import (
     Ctx,
     as_duration,
@@ -103,15 +104,22 @@ TOP_KEYS = (
     "invitation",
     "sites",
     "settings",
+    # reach keys, parsed in cfbot.flows.reach_builder
+    "intro",
+    "anonymous",
+    "ask_site",
+    "program",
+    "site_codes",
+    "whatsapp_templates",
 )
 ALERT_KEYS = ("when", "severity", "reason")
 REMINDER_KEYS = ("after", "text")
-CLOSING_KEYS = ("text",)
+CLOSING_KEYS = ("text", "web")
 INVITATION_KEYS = ("delay", "quiet_hours", "frequency_cap", "if_busy")
 QUIET_KEYS = ("start", "end")
 
 
-class Builder(QuestionBuilder):
+class Builder(ReachBuilder):
     """Builds one flow from its root node, reporting every problem to ``ctx``.
 
     ``reserved`` are the folded system keywords (STOP, HELP, language words...) a flow
@@ -143,7 +151,7 @@ class Builder(QuestionBuilder):
                 )
             self.locations["id"] = line_of(top["id"][1])
         name = flow_id or ""
-        if "name" in top:
+        if "name" in top and isinstance(top["name"][1], yaml.ScalarNode):
             name = as_text(ctx, top["name"][1], "name") or name
         description = ""
         if "description" in top:
@@ -176,6 +184,10 @@ class Builder(QuestionBuilder):
         reminder = self.parse_reminder(top.get("reminder"), expire_after)
         questions, raw_branches = self.parse_questions(top.get("questions"))
         closing = self.parse_closing(top.get("closing"))
+        web_closing = self.parse_web_closing(top.get("closing"))
+        reach = self.reach_fields(top)
+        if reach["names"]:
+            name = reach["names"].get(self.languages[0] if self.languages else "en") or name
         alert_nodes = self.parse_alerts(top.get("alerts"))
         invitation = self.parse_invitation(top.get("invitation"))
         sites = self.parse_sites(top.get("sites"))
@@ -213,6 +225,8 @@ class Builder(QuestionBuilder):
             settings=frozen_map(settings),
             warnings=tuple(p for p in ctx.problems if not p.is_error),
             locations=frozen_map(self.locations),
+            web_closing=frozen_map(web_closing),
+            **{k: frozen_map(v) if isinstance(v, dict) else v for k, v in reach.items()},
         )
 
     def parse_languages(self, entry: tuple[yaml.Node, yaml.Node] | None) -> tuple[str, ...]:
@@ -342,6 +356,15 @@ class Builder(QuestionBuilder):
         self.locations["closing"] = line_of(items["text"][1])
         return self.text_map(items["text"][1], "closing text", "closing") or {}
 
+    def parse_web_closing(self, entry: tuple[yaml.Node, yaml.Node] | None) -> dict[str, str]:
+        # closing's keys were checked by parse_closing; only read ``web`` here
+        if entry is None or not isinstance(entry[1], yaml.MappingNode):
+            return {}
+        for key, value in entry[1].value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "web":
+                return self.text_map(value, "closing web text", "closing.web") or {}
+        return {}
+
     def parse_invitation(self, entry: tuple[yaml.Node, yaml.Node] | None) -> Invitation | None:
         if entry is None:
             return None
@@ -399,6 +422,7 @@ class Builder(QuestionBuilder):
                 self.ctx.error(node, f"site {site!r} is listed twice")
             else:
                 sites.append(site)
+                self.locations[f"site.{site}"] = line_of(node)
         return tuple(sites)
 
     def parse_alerts(

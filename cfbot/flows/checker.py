@@ -5,7 +5,7 @@ Plain functions so the CLI, CI and tests share one implementation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +77,9 @@ def _segment_rows(flow: Flow) -> list[SegmentRow]:
                 line = loc.get(f"question.{q.id}.reprompt.{lang}", q.line)
                 add(f"{q.id}.reprompt", lang, flow.text(q.reprompt, lang, SAMPLE_CONTEXT), line)
     for lang in flow.languages:
+        if flow.intro:
+            line = loc.get(f"intro.{lang}", loc.get("intro", 1))
+            add("intro", lang, flow.text(flow.intro, lang, SAMPLE_CONTEXT), line)
         if flow.closing:
             line = loc.get(f"closing.{lang}", loc.get("closing", 1))
             add("closing", lang, flow.text(flow.closing, lang, SAMPLE_CONTEXT), line)
@@ -107,17 +110,60 @@ def _expand(paths: list[str]) -> tuple[list[Path], list[Problem]]:
     return unique, problems
 
 
-def check_paths(paths: list[str], strict: bool = False) -> CheckReport:
+def site_problems(flows: list[Flow], known_sites: Collection[str] | None) -> list[Problem]:
+    """Warnings about sites: two flows claiming one site (visits there could get either),
+    and a flow naming a site (in ``sites`` or ``site_codes``) that routing does not know
+    (``known_sites`` None: routing not read, that check is skipped)."""
+    problems: list[Problem] = []
+    owner: dict[str, Flow] = {}
+    for flow in flows:
+        for site in flow.sites:
+            line = flow.locations.get(f"site.{site}", 1)
+            other = owner.setdefault(site, flow)
+            if other is not flow:
+                problems.append(
+                    Problem(
+                        flow.path,
+                        line,
+                        1,
+                        "warning",
+                        f"site {site!r} is also claimed by flow {other.id!r} ({other.path})",
+                    )
+                )
+            if known_sites is not None and site not in known_sites:
+                problems.append(
+                    Problem(flow.path, line, 1, "warning", f"site {site!r} is not in routing.yaml")
+                )
+        if known_sites is not None:
+            for code, site in flow.site_codes.items():
+                if site not in known_sites:
+                    problems.append(
+                        Problem(
+                            flow.path,
+                            1,
+                            1,
+                            "warning",
+                            f"site code {code!r} names site {site!r}, not in routing.yaml",
+                        )
+                    )
+    return problems
+
+
+def check_paths(
+    paths: list[str], strict: bool = False, known_sites: Collection[str] | None = None
+) -> CheckReport:
     """Validate flow files (and directories of them); measure every message in SMS segments.
 
-    Messages longer than two segments are reported as warnings. With ``strict`` every
-    warning fails the check.
+    Messages longer than two segments are reported as warnings, and so are the site
+    problems of :func:`site_problems` (``known_sites``: the sites of routing.yaml). With
+    ``strict`` every warning fails the check.
     """
     report = CheckReport(strict=strict)
     files, problems = _expand([str(p) for p in paths])
     report.problems.extend(problems)
     accepted, found = load_files(files)
     report.problems.extend(found)
+    report.problems.extend(site_problems(accepted, known_sites))
     for flow in accepted:
         report.flows[flow.id] = flow
         for row in _segment_rows(flow):

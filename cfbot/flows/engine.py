@@ -39,6 +39,7 @@ from cfbot.flows.events import (
 )
 from cfbot.flows.model import AlertRule, Flow, Question
 from cfbot.flows.questions import get_type, parse_answer
+from cfbot.flows.site_question import SITE_QUESTION_ID
 from cfbot.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -199,9 +200,13 @@ class _Run:
         return self.flow.next_question(question, st["answers"], st["sentiments"])
 
     def close(self) -> None:
-        text = (
-            self.flow.text(self.flow.closing, self.lang, self.context) if self.flow.closing else ""
-        )
+        if self.state.get("channel") == "webchat":
+            # "Reply STOP" means nothing on the web: its own closing, or a default without it
+            text = self.flow.text(self.flow.web_closing, self.lang, self.context)
+            text = text or translate(self.lang, "Thank you for your feedback!")
+        else:
+            closing = self.flow.closing
+            text = self.flow.text(closing, self.lang, self.context) if closing else ""
         if not text:
             text = translate(self.lang, "Thank you for your feedback! Reply STOP to opt out.")
         self.say(text, "closing")
@@ -265,14 +270,21 @@ def start(
     now: datetime,
     lang: str | None = None,
     context: Mapping[str, str] | None = None,
+    channel: str | None = None,
 ) -> Sprint:
     """Begin a conversation: pick the language, ask the first question, start waiting.
 
-    An unsupported ``lang`` falls back to the flow's first language. Leading ``info``
-    questions are sent and passed straight away, so several messages may come out.
+    An unsupported ``lang`` falls back to the flow's first language. The flow's
+    ``intro`` comes first; leading ``info`` questions are sent and passed straight away,
+    so several messages may come out. ``channel`` picks the closing text (``webchat``
+    uses ``closing.web``).
     """
     _check_now(now)
     run = _Run(flow, _new_state(flow, now, flow.resolve_language(lang), context or {}), now)
+    if channel:
+        run.state["channel"] = channel
+    if flow.intro:
+        run.say(flow.text(flow.intro, run.lang, run.context), "intro")
     run.ask(flow.first_question)
     return run.sprint()
 
@@ -403,6 +415,11 @@ def _answer(run: _Run, question: Question, text: str, scorer: DetailedScorer | N
         if get_type(question.type).scored:
             sentiment = _score(scorer, str(value), run.lang, asked)
             st["sentiments"][question.id] = sentiment.score if sentiment else None
+        if question.id == SITE_QUESTION_ID:
+            # the client named the clinic: later questions say it ({site})
+            chosen = next((c for c in question.choices if c.value == value), None)
+            if chosen is not None:
+                st["context"] = {**run.context, "site": run.flow.text(chosen, run.lang)}
         run.events.append(
             AnswerRecorded(question.id, raw, value, run.lang, asked, sentiment=sentiment)
         )

@@ -134,8 +134,21 @@ class Flow:
     settings: Mapping[str, Any] = field(default_factory=lambda: frozen_map({}))
     warnings: tuple[Problem, ...] = ()
     locations: Mapping[str, int] = field(default_factory=lambda: frozen_map({}))
+    # reach (see docs/flows.md): name per language, intro, anonymity, site question
+    names: Mapping[str, str] = field(default_factory=lambda: frozen_map({}))
+    intro: Mapping[str, str] = field(default_factory=lambda: frozen_map({}))
+    web_closing: Mapping[str, str] = field(default_factory=lambda: frozen_map({}))
+    anonymous: bool = False
+    ask_site: bool = False
+    program: str | None = None
+    site_codes: Mapping[str, str] = field(default_factory=lambda: frozen_map({}))
+    whatsapp_templates: Mapping[str, str] = field(default_factory=lambda: frozen_map({}))
 
     # -- lookup --------------------------------------------------------------
+
+    def display_name(self, lang: str) -> str:
+        """The flow's name in ``lang`` (``name`` may be one string or one per language)."""
+        return self.localized(self.names, lang) if self.names else self.name
 
     @property
     def fallback_language(self) -> str:

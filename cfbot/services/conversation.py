@@ -8,6 +8,7 @@ expiry in :mod:`cfbot.services.timers`. Nothing here commits: callers own the un
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -22,6 +23,7 @@ from cfbot.flows import engine
 from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
 from cfbot.flows.model import Flow
 from cfbot.flows.segments import sms_info
+from cfbot.flows.site_question import SITE_QUESTION_ID, with_site_question
 from cfbot.models import (
     Answer,
     Contact,
@@ -37,6 +39,10 @@ from cfbot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 MAX_STORED_BODY = 10_000
+# channels that reach a phone number (opt-out, carrier rules); each has its own contact
+PHONE_CHANNELS = ("sms", "whatsapp")
+# conversation.context key holding the site list of an ``ask_site`` question
+SITE_CHOICES_KEY = "_site_choices"
 
 
 def storable_text(text: str) -> str:
@@ -121,7 +127,12 @@ def flow_for_conversation(session: Session, conversation: Conversation) -> Flow:
     version = session.get(FlowVersion, conversation.flow_version_id)
     if version is None:  # pragma: no cover - FK guarantees it
         raise LookupError(f"flow version {conversation.flow_version_id} missing")
-    return _flow_from_text(version.content_hash, version.yaml_text, version.path)
+    flow = _flow_from_text(version.content_hash, version.yaml_text, version.path)
+    choices = (conversation.context or {}).get(SITE_CHOICES_KEY)
+    if choices:
+        # the survey asked "Which clinic did you visit?" from the sites listed at its start
+        flow = with_site_question(flow, [(str(k), str(n)) for k, n in choices])
+    return flow
 
 
 def ensure_flow_version(session: Session, flow: Flow, now: datetime) -> FlowVersion:
@@ -158,6 +169,8 @@ def ensure_flow_version(session: Session, flow: Flow, now: datetime) -> FlowVers
 def _contact_query(channel: str, address: str) -> Any:
     if channel == "webchat":
         return select(Contact).where(Contact.webchat_id == address)
+    if channel == "whatsapp":
+        return select(Contact).where(Contact.whatsapp == address)
     return select(Contact).where(Contact.phone == address)
 
 
@@ -171,6 +184,8 @@ def get_or_create_contact(
     contact = Contact(created_at=now, updated_at=now, language=language or "en")
     if channel == "webchat":
         contact.webchat_id = address
+    elif channel == "whatsapp":
+        contact.whatsapp = address
     else:
         contact.phone = address
     session.add(contact)
@@ -188,6 +203,8 @@ def lock_contact(session: Session, contact_id: int) -> Contact:
 
 def contact_address(contact: Contact, channel: str) -> str:
     """Where ``channel`` reaches ``contact`` (its phone, or its web-chat session id)."""
+    if channel == "whatsapp":
+        return contact.whatsapp or ""
     return (contact.webchat_id if channel == "webchat" else contact.phone) or ""
 
 
@@ -211,13 +228,20 @@ def start_conversation(
     site: str | None = None,
     program: str | None = None,
     deliver: str = "outbox",
+    site_choices: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[Conversation, list[OutText]]:
     """Open a survey for ``contact`` and produce its first messages.
 
     ``deliver="outbox"`` queues them for the dispatcher (invitations); ``"collect"``
     returns them to the caller to send as the reply to an inbound message.
+    ``program`` defaults to the flow's ``program``; with no ``site`` and a flow that
+    ``ask_site``, ``site_choices`` (``(key, name)`` from routing) are asked first.
     Closes nothing: callers check :func:`open_conversation` first.
     """
+    program = program or flow.program
+    choices = list(site_choices or []) if flow.ask_site and not site else []
+    if choices:
+        flow = with_site_question(flow, choices)
     version = ensure_flow_version(session, flow, now)
     ctx = dict(context or {})
     if contact.first_name and "first_name" not in ctx:
@@ -226,7 +250,7 @@ def start_conversation(
         ctx["site"] = site
     if program and "program" not in ctx:
         ctx["program"] = program
-    sprint = engine.start(flow, now, lang=lang or contact.language, context=ctx)
+    sprint = engine.start(flow, now, lang=lang or contact.language, context=ctx, channel=channel)
     language = sprint.state.get("lang", lang or flow.languages[0])
     conversation = Conversation(
         contact_id=contact.id,  # type: ignore[arg-type]
@@ -236,9 +260,10 @@ def start_conversation(
         language=language,
         status=ConversationStatus.ACTIVE,
         state={},
-        context=ctx,
+        context={**ctx, SITE_CHOICES_KEY: [list(c) for c in choices]} if choices else ctx,
         site=site,
         program=program,
+        anonymous=flow.anonymous,
         open_key=contact.id,
         started_at=now,
         updated_at=now,
@@ -275,6 +300,8 @@ def apply_sprint(
             outs.append(OutText(event.text, event.kind, event.question_id))
         elif isinstance(event, AnswerRecorded):
             session.add(_answer_row(conversation, flow, version_id, event, inbound, now))
+            if event.question_id == SITE_QUESTION_ID and event.value:
+                conversation.site = str(event.value)
         elif isinstance(event, Completed):
             conversation.status = event.status
     state = dict(sprint.state)

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cfbot.channels.base import SendResult
 from cfbot.channels.twilio_sms import (
@@ -72,7 +72,10 @@ def can_send_sms(contact: Contact | None) -> bool:
     """Whether anything we start (invitation, reminder, follow-up) may go to this number
     now. The outbox calls this at send time: a STOP may have arrived since queueing."""
     return bool(
-        contact is not None and contact.phone and not contact.opted_out and not contact.unreachable
+        contact is not None
+        and (contact.phone or contact.whatsapp)
+        and not contact.opted_out
+        and not contact.unreachable
     )
 
 
@@ -82,7 +85,7 @@ def cancel_queued(session: Session, contact_id: int | None, reason: str = "optou
         select(Message).where(
             Message.contact_id == contact_id,
             Message.direction == Direction.OUT,
-            Message.channel == "sms",
+            col(Message.channel).in_(("sms", "whatsapp")),
             Message.status == MessageStatus.QUEUED,
         )
     ).all()
@@ -195,7 +198,7 @@ def mark_send_result(
     message.status = MessageStatus.FAILED
     message.next_attempt_at = None
     session.add(message)
-    if message.contact_id is not None and message.channel == "sms":
+    if message.contact_id is not None and message.channel in ("sms", "whatsapp"):
         contact = session.get(Contact, message.contact_id)
         if contact is not None:
             apply_error_to_contact(session, contact, result.error_code, now, unreachable_after)

@@ -142,7 +142,8 @@ def _statement(query: ExportQuery) -> sa.Select[Any]:
             col(Answer.needs_review),
             col(Answer.created_at),
             col(Conversation.status),
-            col(Contact.phone),
+            # an anonymous survey's phone never leaves the database
+            sa.case((col(Conversation.anonymous), None), else_=col(Contact.phone)),
         )
         .select_from(Answer)
         .join(Conversation, col(Conversation.id) == col(Answer.conversation_id))

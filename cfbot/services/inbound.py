@@ -31,10 +31,11 @@ from cfbot.flows import engine
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
 from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
-from cfbot.services import crisis_response, keyword_start, keywords
+from cfbot.services import crisis_response, keyword_start, keywords, reach
 from cfbot.services.alerts.followup import handle_followup_reply
 from cfbot.services.alerts.raising import evaluate_alerts as evaluate_alert_rules
 from cfbot.services.conversation import (
+    PHONE_CHANNELS,
     InboundContext,
     flow_for_conversation,
     get_or_create_contact,
@@ -69,16 +70,16 @@ Step = Callable[[InboundContext], bool]
 def run_flow(ctx: InboundContext) -> bool:
     """Answer with the flow: start a survey by keyword, or resume the open one."""
     rt, session, contact, now = ctx.rt, ctx.session, ctx.contact, ctx.now
-    if contact.opted_out and ctx.message.channel == "sms":
+    if contact.opted_out and ctx.message.channel in PHONE_CHANNELS:
         # an opted-out number gets nothing until it texts START (handled by keywords)
         return True
     if ctx.conversation is None:
-        found = rt.flows.by_keyword(ctx.text)
+        found = reach.match_keyword(rt, ctx.text)
         if found is None:
             ctx.reply(no_survey_reply(rt, contact.language), kind="notice")
             return True
-        flow, lang = found
-        refused = keyword_start.refusal(rt, session, contact.id, flow, lang, now)  # type: ignore[arg-type]
+        flow = found.flow
+        refused = keyword_start.refusal(rt, session, contact.id, flow, found.lang, now)  # type: ignore[arg-type]
         if refused is not None:
             ctx.reply(refused, kind="notice")
             return True
@@ -87,9 +88,11 @@ def run_flow(ctx: InboundContext) -> bool:
             contact,
             flow,
             channel=ctx.message.channel,
-            lang=lang,
+            lang=found.lang,
             now=now,
             deliver="collect",
+            site=found.site,
+            site_choices=reach.site_choices(rt) if flow.ask_site and not found.site else None,
         )
         ctx.conversation = conversation
         ctx.changed = conversation
@@ -108,7 +111,7 @@ def offer_language(ctx: InboundContext) -> None:
     offer once per conversation to continue in it ("Reply ESPAÑOL to continue in
     Spanish"), in that language, with the language word of ``keywords.yaml``."""
     conversation = ctx.conversation
-    if conversation is None or ctx.message.channel != "sms":
+    if conversation is None or ctx.message.channel not in PHONE_CHANNELS:
         return
     current = conversation.language
     written = detect_language(ctx.text, current)
@@ -254,7 +257,7 @@ def process_message(
     """Run one stored inbound message through :data:`PIPELINE` under the contact's lock,
     then evaluate alerts and store the immediate replies."""
     conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
-    if message.channel == "sms" and (contact.unreachable or contact.delivery_failures):
+    if message.channel in PHONE_CHANNELS and (contact.unreachable or contact.delivery_failures):
         # a number that texts us is a reachable mobile, whatever earlier sends said; done
         # here, before any step, so a crisis text (handled first) resets it too
         contact.unreachable = False

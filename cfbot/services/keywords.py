@@ -34,7 +34,7 @@ import yaml
 from cfbot.flows import engine
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
 from cfbot.logging_setup import mask_phone
-from cfbot.services.conversation import InboundContext
+from cfbot.services.conversation import PHONE_CHANNELS, InboundContext
 from cfbot.services.delivery import mark_opted_out
 from cfbot.text import fold_phrase
 
@@ -161,7 +161,7 @@ def _stop(ctx: InboundContext, lang: str) -> bool:
     had_survey = ctx.conversation is not None
     _close_survey(ctx)
     contact = ctx.contact
-    if ctx.message.channel != "sms":
+    if ctx.message.channel not in PHONE_CHANNELS:
         if had_survey:
             ctx.reply(translate(lang, "The survey has ended. Thank you for your time."), "notice")
         return True
@@ -189,7 +189,7 @@ def _stop(ctx: InboundContext, lang: str) -> bool:
 
 def _start(ctx: InboundContext, lang: str) -> bool:
     contact = ctx.contact
-    if ctx.message.channel != "sms" or not contact.opted_out:
+    if ctx.message.channel not in PHONE_CHANNELS or not contact.opted_out:
         # nothing to undo: let the flow (or the "how to give feedback" reply) answer
         return False
     contact.opted_out = False
@@ -229,7 +229,7 @@ def _language(ctx: InboundContext, lang: str) -> bool:
         contact.language = lang
         contact.updated_at = ctx.now
         ctx.session.add(contact)
-    if ctx.message.channel == "sms" and contact.opted_out:
+    if ctx.message.channel in PHONE_CHANNELS and contact.opted_out:
         return True  # remembered for later, but an opted-out number gets no reply
     conversation = ctx.conversation
     flow = ctx.flow()
@@ -245,7 +245,7 @@ def _language(ctx: InboundContext, lang: str) -> bool:
 
 
 def _media_only(ctx: InboundContext) -> bool:
-    if ctx.message.channel == "sms" and ctx.contact.opted_out:
+    if ctx.message.channel in PHONE_CHANNELS and ctx.contact.opted_out:
         return True
     ctx.reply(
         translate(ctx.language, "Sorry, we can only read text. Please answer with a text message."),

@@ -63,7 +63,7 @@ EXEMPT_KINDS = frozenset({"crisis", "crisis_reply", "crisis_notice"})
 CLAIM_BATCH = 20
 SLOT_LEAD = 0.05
 # channels whose messages reach a phone: paced and kept to quiet hours
-PHONE_CHANNELS = frozenset({"sms"})
+PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
 
 
 @dataclass

@@ -783,10 +783,17 @@ def responses(
             language=c.language,
             channel=c.channel,
             status=c.status,
-            contact=mask_phone(phone) if phone else "web chat",
-            answers=by_conv.get(c.id, []),
-            alert_ids=alert_ids.get(c.id, []),
+            contact=_who(c, phone),
+            answers=by_conv.get(c.id, []),  # type: ignore[arg-type]
+            alert_ids=alert_ids.get(c.id, []),  # type: ignore[arg-type]
         )
         for c, phone in convs
     ]
     return ResponsePage(rows, total, page, pages)
+
+
+def _who(conversation: Conversation, phone: str | None) -> str:
+    """How staff see the client of a response: masked phone, web chat, or anonymous."""
+    if conversation.anonymous:
+        return "anonymous"
+    return mask_phone(phone) if phone else conversation.channel.replace("webchat", "web chat")

@@ -58,7 +58,7 @@ TOP_KEYS = (
     "crisis_resources",
     "crisis_reply",
 )
-SITE_KEYS = ("name", "staff", "programs", "on_call", "escalation")
+SITE_KEYS = ("name", "staff", "programs", "on_call", "escalation", "code")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
@@ -94,6 +94,8 @@ class Site:
     programs: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     on_call: tuple[str, ...] = ()
     escalation: tuple[str, ...] = ()
+    # keyword suffix on this site's posters: "FEEDBACK N" starts a survey for this site
+    code: str | None = None
 
     def addresses(self) -> set[str]:
         """Everyone listed for this site: staff, program lists, on call and escalation."""
@@ -404,9 +406,16 @@ class _Parser:
                         self.error(pk, f"program key {prog!r} may use letters, digits, _ . - only")
                         continue
                     programs[prog] = self.emails(pv, f"site {key!r} program {prog!r}")
+            code = None
+            if "code" in body:
+                code = self.scalar(body["code"][1], f"site {key!r} code")
+                if code is not None and not re.fullmatch(r"[A-Za-z0-9]{1,8}", code):
+                    self.error(body["code"][1], f"site {key!r} code: use 1 to 8 letters or digits")
+                    code = None
             site = Site(
                 key=key,
                 name=name,
+                code=code,
                 staff=self.emails(body["staff"][1], f"site {key!r} staff")
                 if "staff" in body
                 else (),

@@ -41,16 +41,17 @@ class SmsThread:
     lines: list[ThreadLine]
 
 
-def sms_thread(rt: Runtime, phone: str) -> SmsThread:
-    """The SMS thread with ``phone`` (E.164), read in its own unit of work so the page
-    shows what other requests just committed."""
+def sms_thread(rt: Runtime, phone: str, channel: str = "sms") -> SmsThread:
+    """The SMS (or ``whatsapp``) thread with ``phone`` (E.164), read in its own unit of
+    work so the page shows what other requests just committed."""
     with unit_of_work(rt.engine, immediate=False) as session:
-        contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
+        column = Contact.whatsapp if channel == "whatsapp" else Contact.phone
+        contact = session.exec(select(Contact).where(column == phone)).first()
         if contact is None:
             return SmsThread(None, [])
         rows = session.exec(
             select(Message)
-            .where(Message.contact_id == contact.id, Message.channel == "sms")
+            .where(Message.contact_id == contact.id, Message.channel == channel)
             .order_by(col(Message.id))
         ).all()
         return SmsThread(

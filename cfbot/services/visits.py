@@ -34,6 +34,7 @@ from cfbot.phones import to_e164
 from cfbot.runtime import Runtime
 from cfbot.services.invitations import flow_for_site, known_sites, new_invitation
 from cfbot.services.timing import zone_or_none
+from cfbot.services.visit_links import link_url, new_link
 from cfbot.text import unstorable
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class ItemResult:
     invitation_status: str | None = None
     send_at: datetime | None = None
     reason: str | None = None
+    link: str | None = None  # the visit's survey link (cfbot.services.visit_links)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "status": self.status}
@@ -110,6 +112,8 @@ class ItemResult:
                 "send_at": self.send_at.isoformat() if self.send_at else None,
                 "reason": self.reason,
             }
+        if self.link is not None:
+            out["link"] = self.link
         return out
 
 
@@ -381,6 +385,9 @@ def _store(
     for result, v, visit in fresh:
         inv = new_invitation(rt, visit, contacts[v.phone], v.flow, now)
         session.add(inv)
+        link = new_link(rt, visit, v.flow, now)
+        session.add(link)
+        result.link = link_url(rt, link.code)
         invitations.append((result, visit, inv))
     session.flush()
     for result, visit, inv in invitations:

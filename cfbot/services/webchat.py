@@ -11,6 +11,7 @@ from cfbot.db import unit_of_work
 from cfbot.flows import engine
 from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
+from cfbot.services import reach
 from cfbot.services.conversation import (
     apply_sprint,
     flow_for_conversation,
@@ -34,20 +35,41 @@ class ChatLine:
 
 
 def start_chat(
-    rt: Runtime, webchat_id: str, flow_id: str, lang: str | None, now: datetime | None = None
+    rt: Runtime,
+    webchat_id: str,
+    flow_id: str,
+    lang: str | None,
+    now: datetime | None = None,
+    *,
+    site: str | None = None,
+    program: str | None = None,
 ) -> None:
-    """Open ``flow_id`` for this browser session unless a survey is already open."""
+    """Open ``flow_id`` for this browser session unless a survey is already open.
+
+    ``site`` and ``program`` come from the link that opened the chat (already checked
+    against routing); without a site, a flow with ``ask_site`` asks for it first.
+    """
     now = now or rt.now()
     flow = rt.flows.get(flow_id)
     if flow is None:
         raise UnknownFlow(flow_id)
+    choices = reach.site_choices(rt) if flow.ask_site and not site else None
     with unit_of_work(rt.engine) as session:
         contact = get_or_create_contact(session, "webchat", webchat_id, now, language=lang)
         contact = lock_contact(session, contact.id)  # type: ignore[arg-type]
         if open_conversation(session, contact.id) is not None:  # type: ignore[arg-type]
             return
         conversation, outs = start_conversation(
-            session, contact, flow, channel="webchat", lang=lang, now=now, deliver="collect"
+            session,
+            contact,
+            flow,
+            channel="webchat",
+            lang=lang,
+            now=now,
+            deliver="collect",
+            site=site,
+            program=program,
+            site_choices=choices,
         )
         # shown at once on the page, like a reply to the visitor's click
         for out in outs:

@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
     from cfbot.web.casework import bp as casework_bp
     from cfbot.web.dashboard import bp as dashboard_bp
     from cfbot.web.health import bp as health_bp
+    from cfbot.web.links import bp as links_bp
     from cfbot.web.results import bp as results_bp
     from cfbot.web.twilio import bp as twilio_bp
     from cfbot.web.webchat import bp as webchat_bp
@@ -20,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for blueprint in (casework_bp, admin_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(links_bp)
     runtime = app.extensions["cfbot"]
     if runtime.settings.demo:
         from cfbot.web.dev import bp as dev_bp

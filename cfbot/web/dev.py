@@ -30,13 +30,20 @@ def _normalize(phone: str) -> str | None:
     return to_e164(phone, get_runtime().settings.default_region)
 
 
+def _channel(value: str | None) -> str:
+    # the simulator can text as WhatsApp too: the same number, a separate contact
+    return "whatsapp" if value == "whatsapp" else "sms"
+
+
 @bp.get("/sms")
 def sms_page() -> str:
     phone = _normalize(request.args.get("phone", DEFAULT_PHONE)) or DEFAULT_PHONE
-    thread = sms_thread(get_runtime(), phone)
+    channel = _channel(request.args.get("channel"))
+    thread = sms_thread(get_runtime(), phone, channel)
     return render_template(
         "dev_sms.html",
         phone=phone,
+        channel=channel,
         rows=thread.lines,
         contact=thread.contact,
         csrf=csrf_token(),
@@ -54,8 +61,9 @@ def sms_send() -> Response:
     if len(text) > MAX_INBOUND_BODY:
         return redirect(url_for("dev.sms_page", phone=phone, error="long"))
     picture = request.form.get("picture") == "1"
+    channel = _channel(request.form.get("channel"))
     msg = InboundMsg(
-        channel="sms",
+        channel=channel,
         address=phone,
         text=text,
         external_id=f"SIM{uuid.uuid4().hex}",
@@ -63,7 +71,7 @@ def sms_send() -> Response:
         media_count=1 if picture else 0,
     )
     handle_inbound(get_runtime(), msg)
-    return redirect(url_for("dev.sms_page", phone=phone) + "#latest")
+    return redirect(url_for("dev.sms_page", phone=phone, channel=channel) + "#latest")
 
 
 @home_bp.get("/")

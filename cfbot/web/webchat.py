@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from cfbot.channels.base import InboundMsg
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, normalize_language
+from cfbot.services import reach
 from cfbot.services import webchat as chat_service
 from cfbot.services.inbound import handle_inbound
 from cfbot.text import unstorable
@@ -52,9 +53,28 @@ def _wants_json() -> bool:
     return request.headers.get("X-Requested-With") == "fetch" or request.is_json
 
 
+def _remember_place() -> None:
+    """``?site=&program=`` on a chat link: checked against routing (400 when unknown)
+    and remembered for the survey this browser starts next."""
+    rt = get_runtime()
+    site = request.args.get("site")
+    program = request.args.get("program")
+    if site is not None:
+        key = reach.known_site(rt, site.strip())
+        if key is None:
+            abort(400, description="The link names a site we do not know.")
+        session["site"] = key
+    if program is not None:
+        found = reach.program_of(rt, session.get("site"), program.strip())
+        if found is None:
+            abort(400, description="The link names a program we do not know.")
+        session["program"] = found
+
+
 @bp.get("")
 @bp.get("/")
 def page() -> str:
+    _remember_place()
     rt = get_runtime()
     webchat_id = _webchat_id()
     lang = _lang()
@@ -88,7 +108,14 @@ def start() -> Response:
     flow_id = request.form.get("flow", "")
     lang = _lang()
     try:
-        chat_service.start_chat(rt, _webchat_id(), flow_id, lang)
+        chat_service.start_chat(
+            rt,
+            _webchat_id(),
+            flow_id,
+            lang,
+            site=session.get("site"),
+            program=session.get("program"),
+        )
     except chat_service.UnknownFlow:
         abort(404, description="That survey is not available.")
     return redirect(url_for("webchat.page") + "#latest")

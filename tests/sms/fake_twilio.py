@@ -153,7 +153,9 @@ class FakeTwilio:
             record.answered = 401
             _send_json(handler, 401, _error(20003, "Authenticate", 401))
             return
-        if not form.get("To") or not (form.get("Body") or form.get("MediaUrl")):
+        if not form.get("To") or not (
+            form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")
+        ):
             record.answered = 400
             _send_json(handler, 400, _error(21602, "Message body is required.", 400))
             return

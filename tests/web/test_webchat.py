@@ -93,7 +93,7 @@ def test_running_app_picks_up_an_edited_flow(settings, tmp_path):
     path = conv / "clinic_visit.yaml"
     path.write_text(
         path.read_text(encoding="utf-8").replace(
-            "name: Clinic visit follow-up", "name: Visit survey v2"
+            "en: Clinic visit follow-up", "en: Visit survey v2"
         ),
         encoding="utf-8",
     )

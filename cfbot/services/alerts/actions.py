@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from cfbot.db import unit_of_work
-from cfbot.models import Alert, AlertCause, Contact
+from cfbot.models import Alert, AlertCause, Contact, Conversation
 from cfbot.runtime import Runtime
 from cfbot.services import audit
 from cfbot.services.alerts.common import log_event
@@ -114,6 +114,10 @@ def reveal_phone(
         contact = session.get(Contact, alert.contact_id)
         if contact is None or not contact.phone:
             return None
+        if alert.conversation_id is not None:
+            conversation = session.get(Conversation, alert.conversation_id)
+            if conversation is not None and conversation.anonymous:
+                return None  # the survey promised anonymity
         log_event(session, alert_id, "phone_revealed", now, actor=actor)
         audit.add(session, actor, "phone_revealed", now, target=f"alert:{alert_id}", ip=ip)
         log.info("alert %s: phone revealed to %s", alert_id, actor)

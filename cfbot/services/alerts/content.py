@@ -99,9 +99,21 @@ def contact_line(session: Session, alert: Alert) -> tuple[str, str, str]:
     contact = session.get(Contact, alert.contact_id) if alert.contact_id else None
     if contact is None:
         return "", "", ""
+    conversation = (
+        session.get(Conversation, alert.conversation_id) if alert.conversation_id else None
+    )
+    if conversation is not None and conversation.anonymous:
+        return (
+            _t("anonymous survey: there is no way to reach this client"),
+            conversation.channel,
+            contact.language,
+        )
     if contact.phone:
         who = mask_phone(contact.phone)
         channel = "SMS"
+    elif contact.whatsapp:
+        who = mask_phone(contact.whatsapp)
+        channel = "WhatsApp"
     else:
         who = _t("web chat visitor #{id}", id=contact.id)
         channel = _t("web chat")
