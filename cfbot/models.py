@@ -26,9 +26,11 @@ class Direction(StrEnum):
 class MessageStatus(StrEnum):
     """Inbound: received -> processed. Outbound (the outbox): queued -> sending -> sent
     -> delivered | undelivered | failed; unknown when a send may or may not have happened;
-    cancelled when STOP or staff withdrew it. Twilio's own words are mapped on arrival."""
+    cancelled when STOP or staff withdrew it. Twilio's own words are mapped on arrival.
+    An inbound message whose processing kept failing is quarantined for staff."""
 
     RECEIVED = "received"
+    QUARANTINED = "quarantined"
     PROCESSED = "processed"
     QUEUED = "queued"
     SENDING = "sending"

@@ -26,8 +26,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from twilio.twiml.messaging_response import MessagingResponse
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from cfbot.channels.base import InboundMsg, SendResult
 from cfbot.config import Settings
