@@ -198,6 +198,9 @@ class Message(SQLModel, table=True):
     reviewed_by: str | None = Field(default=None, max_length=200)
     review_action: str | None = Field(default=None, max_length=20)
     review_note: str | None = Field(default=None, sa_type=sa.Text)
+    # anonymous web chat: a keyed hash of the sender's address (never the address), so
+    # a burst of crisis messages from one source raises one alert
+    source: str | None = Field(default=None, max_length=64)
 
 
 class Answer(SQLModel, table=True):

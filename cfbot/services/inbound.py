@@ -327,6 +327,7 @@ def _store_inbound(rt: Runtime, msg: InboundMsg, now: datetime) -> tuple[int, in
             status=MessageStatus.RECEIVED,
             kind="media" if msg.media_count and not msg.text.strip() else "text",
             created_at=msg.received_at or now,
+            source=(msg.extra.get("source") or None),
         )
         session.add(row)
         session.flush()

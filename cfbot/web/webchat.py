@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     abort,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,6 +23,7 @@ from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, normalize_language
 from cfbot.services import webchat as chat_service
 from cfbot.services.inbound import handle_inbound
 from cfbot.web.context import get_runtime
+from cfbot.web.limits import client_ip, limiter, over_webchat_limits
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("webchat", __name__, url_prefix="/chat")
@@ -69,7 +71,12 @@ def page() -> str:
     )
 
 
+def _webchat_start_limit() -> str:
+    return str(get_runtime().settings.webchat_limit_ip)
+
+
 @bp.post("/start")
+@limiter.limit(_webchat_start_limit)
 def start() -> Response:
     check_csrf()
     rt = get_runtime()
@@ -95,6 +102,14 @@ def send() -> Response | tuple[Response, int]:
         if _wants_json():
             return jsonify(error="too_long", max=MAX_CHAT_TEXT), 400
         return redirect(url_for("webchat.page", error="too_long"))
+    if over_webchat_limits(rt.settings):
+        # nothing is stored, but the person still gets help: a crisis message gets the
+        # crisis reply, anything else a "please wait" that also gives 911/988
+        reply, is_crisis = chat_service.limited_reply(rt, text, _lang())
+        if _wants_json():
+            line = {"id": 0, "from": "bot", "text": reply}
+            return jsonify(error="too_many_requests", messages=[line], open=True), 429
+        return make_response(render_template("too_many.html", crisis_text=reply), 429)
     # the client id makes a double-submitted form a no-op (like Twilio's MessageSid)
     external_id = f"web-{client_id}" if client_id else f"web-{uuid.uuid4().hex}"
     msg = InboundMsg(
@@ -103,6 +118,7 @@ def send() -> Response | tuple[Response, int]:
         text=text,
         external_id=external_id[:64],
         received_at=get_runtime().now(),
+        extra={"source": chat_service.source_key(rt, client_ip())},
     )
     handle_inbound(rt, msg)
     if _wants_json():

@@ -187,8 +187,9 @@ def _server(behaviour: str) -> tuple[str, threading.Thread, socket.socket]:
 
 
 def _channel(base_url: str):  # type: ignore[no-untyped-def]
-    from cfbot.channels.twilio_sms import TwilioSmsChannel
     from sms_helpers import ACCOUNT_SID, AUTH_TOKEN
+
+    from cfbot.channels.twilio_sms import TwilioSmsChannel
 
     return TwilioSmsChannel(
         ACCOUNT_SID, AUTH_TOKEN, from_number="+16125550000", api_base_url=base_url, timeout=5

@@ -30,7 +30,9 @@ def _rows(rt, model):  # type: ignore[no-untyped-def]
 
 def _send(client, token, text, client_id):  # type: ignore[no-untyped-def]
     headers = {"X-Requested-With": "fetch", "X-CSRF-Token": token}
-    return client.post("/chat/send?after=0", data={"text": text, "client_id": client_id}, headers=headers)
+    return client.post(
+        "/chat/send?after=0", data={"text": text, "client_id": client_id}, headers=headers
+    )
 
 
 def test_a_crisis_flood_from_one_address_is_one_alert_and_everyone_gets_help(app, rt):

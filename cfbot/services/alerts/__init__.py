@@ -47,6 +47,7 @@ from cfbot.services.alerts.links import (
     verify_login_token,
 )
 from cfbot.services.alerts.raising import (
+    crisis_alert_for,
     crisis_hold_until,
     evaluate_alerts,
     raise_crisis,
@@ -71,6 +72,7 @@ __all__ = [
     "alert_list",
     "alert_token",
     "anonymise_before",
+    "crisis_alert_for",
     "crisis_hold_until",
     "delayed_alert_ids",
     "escalate_due",
