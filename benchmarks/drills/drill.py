@@ -347,6 +347,9 @@ class Drill:
             (due,) = self.rows(self.MAIL_DUE)[0]
             if mails.get("sent", 0) < 1 or due:
                 fail(f"{due} due alert mails not sent after SMTP came back: {mails}")
+            (retried,) = self.rows("SELECT count(*) FROM mailout WHERE attempts > 1")[0]
+            if not retried:
+                fail("no alert mail failed while SMTP was down: the drill did not test it")
             if len(self.smtp_received) < mails.get("sent", 0):
                 fail("the SMTP stand-in got fewer mails than were marked sent")
         print(
@@ -392,7 +395,12 @@ def main(argv: list[str] | None = None) -> int:
         drill.start()
         drill.load()
         if "c" in drill.drills:
-            time.sleep(2)
+            # keep SMTP down until an alert mail has actually failed once
+            until = time.monotonic() + 45
+            while time.monotonic() < until and not drill.rows(
+                "SELECT 1 FROM mailout WHERE attempts > 0 AND status <> 'sent'"
+            ):
+                time.sleep(1)
             drill.start_smtp()
         drill.wait()
         drill.check()
