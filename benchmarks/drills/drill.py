@@ -71,7 +71,8 @@ class Drill:
         self.lock = threading.Lock()
         self.name = f"cfbot_drill_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         admin = sa.make_url(cfdb.normalize_url(ADMIN_URL))
-        self.admin = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+        # pre-ping: after drill d the pooled admin connection is gone
+        self.admin = sa.create_engine(admin, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         self.url = admin.set(database=self.name).render_as_string(hide_password=False)
         self.smtp_port = free_port()
         self.smtp_received: list[Any] = []
