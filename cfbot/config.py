@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     alert_sentiment_threshold: float = _var("alert_sentiment_threshold", -0.3)
     crisis_hold_days: float = _var("crisis_hold_days", 14.0)
     crisis_dedupe_minutes: float = _var("crisis_dedupe_minutes", 10.0)
+    # inbound processing: tries before a message is quarantined; the clock's grace period
+    inbound_max_attempts: int = _var("inbound_max_attempts", 3)
+    inbound_grace_seconds: float = _var("inbound_grace_seconds", 60.0)
+    # anonymous web chat (Flask-Limiter syntax): per client address, and all together
+    webchat_limit_ip: str = _var("webchat_limit_ip", "30/minute")
+    webchat_limit_total: str = _var("webchat_limit_total", "600/minute")
     program_name: str = _var("program_name", DEFAULT_PROGRAM_NAME)
     help_contact: str = _var("help_contact", DEFAULT_HELP_CONTACT)
     default_region: str = _var("default_region", "US")
@@ -288,6 +294,12 @@ class Settings(BaseSettings):
                 raise ConfigError("CFBOT_TWILIO_VALIDATE_SIGNATURE cannot be off in production")
             if self.sms_channel == "twilio" and not self.twilio_auth_token:
                 raise ConfigError("TWILIO_AUTH_TOKEN is required in production")
+            if self.sms_channel != "twilio" or not self.twilio_account_sid:
+                # the console transport would mark every text "sent" without sending it
+                raise ConfigError(
+                    "production needs a real SMS transport: set TWILIO_ACCOUNT_SID, "
+                    "TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"
+                )
         if not 0 < self.twilio_timeout <= 60:
             raise ConfigError("CFBOT_TWILIO_TIMEOUT must be between 0 and 60 seconds")
         if self.sms_unreachable_after < 1:
@@ -316,6 +328,8 @@ class Settings(BaseSettings):
             raise ConfigError("CFBOT_SMS_SEGMENTS_PER_SECOND must be greater than 0")
         if self.invitation_delay_hours < 0 or self.frequency_cap_days < 0:
             raise ConfigError("invitation delay and frequency cap cannot be negative")
+        if self.inbound_max_attempts < 1:
+            raise ConfigError("CFBOT_INBOUND_MAX_ATTEMPTS must be at least 1")
         if self.outbox_max_attempts < 1:
             raise ConfigError("CFBOT_OUTBOX_MAX_ATTEMPTS must be at least 1")
         if self.retention_days < 0:

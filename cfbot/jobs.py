@@ -59,6 +59,13 @@ def conversation_timers(rt: Runtime, now: datetime) -> Any:
     return run_due_timers(rt, now)
 
 
+def process_inbound(rt: Runtime, now: datetime) -> Any:
+    """Process stored inbound messages whose request failed (after a grace period)."""
+    from cfbot.services.inbound import process_stored_inbound
+
+    return process_stored_inbound(rt, now)
+
+
 def recover_outbox(rt: Runtime, now: datetime) -> Any:
     """Mark messages stuck in "sending" as unknown (never resent)."""
     from cfbot.services.outbox import recover_stuck
@@ -107,6 +114,7 @@ def data_retention(rt: Runtime, now: datetime) -> Any:
 JOBS: tuple[Job, ...] = (
     Job("send_invitations", send_invitations, 30, "start surveys for due invitations"),
     Job("conversation_timers", conversation_timers, 60, "reminders and expiry"),
+    Job("process_inbound", process_inbound, 30, "process stored messages whose request failed"),
     Job("dispatch_outbox", dispatch_outbox, DISPATCH_EVERY, "send queued messages, paced"),
     Job("recover_outbox", recover_outbox, 300, "flag messages stuck in sending"),
     Job("send_alert_mail", send_alert_mail, 30, "send queued staff emails, with retries"),

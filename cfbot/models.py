@@ -26,9 +26,11 @@ class Direction(StrEnum):
 class MessageStatus(StrEnum):
     """Inbound: received -> processed. Outbound (the outbox): queued -> sending -> sent
     -> delivered | undelivered | failed; unknown when a send may or may not have happened;
-    cancelled when STOP or staff withdrew it. Twilio's own words are mapped on arrival."""
+    cancelled when STOP or staff withdrew it. Twilio's own words are mapped on arrival.
+    An inbound message whose processing kept failing is quarantined for staff."""
 
     RECEIVED = "received"
+    QUARANTINED = "quarantined"
     PROCESSED = "processed"
     QUEUED = "queued"
     SENDING = "sending"
@@ -200,6 +202,9 @@ class Message(SQLModel, table=True):
     reviewed_by: str | None = Field(default=None, max_length=200)
     review_action: str | None = Field(default=None, max_length=20)
     review_note: str | None = Field(default=None, sa_type=sa.Text)
+    # anonymous web chat: a keyed hash of the sender's address (never the address), so
+    # a burst of crisis messages from one source raises one alert
+    source: str | None = Field(default=None, max_length=64)
 
 
 class Answer(SQLModel, table=True):

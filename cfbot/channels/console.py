@@ -3,9 +3,9 @@ memory so the demo's SMS simulator can show them. Needs no credentials."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
+import uuid
 from collections import deque
 from dataclasses import dataclass
 
@@ -28,12 +28,12 @@ class ConsoleChannel:
     def __init__(self, name: str = "sms", keep: int = 500) -> None:
         self.name = name
         self.sent: deque[SentRecord] = deque(maxlen=keep)
-        self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def send(self, address: str, text: str, *, message_id: int | None = None) -> SendResult:
         with self._lock:
-            external_id = f"CONSOLE{next(self._ids):08d}"
+            # unique across processes and restarts (external_id is a unique column)
+            external_id = f"CONSOLE{uuid.uuid4().hex[:25]}"
             self.sent.append(SentRecord(address, text, external_id))
         log.info("console %s -> %s: %s", self.name, mask_phone(address), text)
         return SendResult(ok=True, external_id=external_id, status="sent")

@@ -27,6 +27,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from cfbot.channels.base import InboundMsg, SendResult
 from cfbot.config import Settings
@@ -178,6 +179,18 @@ class _BoundedHttpClient(TwilioHttpClient):
         return dict(getattr(self._local, "headers", {}) or {})
 
 
+def _never_left(exc: requests.ConnectionError) -> bool:
+    """True only when ``exc`` proves the request was never sent: the TCP/TLS connection
+    (or the name lookup) failed before any byte of the POST went out."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason: object = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # NewConnectionError and NameResolutionError are ConnectTimeoutError subclasses
+    return isinstance(reason, ConnectTimeoutError)
+
+
 def _retry_after(headers: dict[str, str]) -> float | None:
     for key, value in headers.items():
         if key.lower() == "retry-after":
@@ -236,9 +249,10 @@ class TwilioSmsChannel:
         """Send ``text`` to ``address`` (E.164) with ``messages.create``.
 
         Errors map to :class:`SendResult`: 21610 (opted out) and other 4xx are final;
-        429 / 20429, 5xx and connection failures are retryable, with ``retry_after``
-        from the ``Retry-After`` header when Twilio gives one. A read timeout or a
-        malformed answer is ``status="unknown"`` and not retried (at most once).
+        429 / 20429, 5xx and failures to connect (the request never left) are retryable,
+        with ``retry_after`` from the ``Retry-After`` header when Twilio gives one. A read
+        timeout, a connection lost after the POST went out, or a malformed answer is
+        ``status="unknown"`` and not retried (at most once).
         """
         kwargs: dict[str, Any] = {"to": self.prefix + address, "body": text}
         if self.messaging_service_sid:
@@ -261,7 +275,19 @@ class TwilioSmsChannel:
                 message_id,
             )
             return SendResult(ok=False, status="unknown", error="read_timeout", retryable=False)
-        except (requests.ConnectTimeout, requests.ConnectionError) as exc:
+        except requests.ConnectionError as exc:
+            if not _never_left(exc):
+                # the connection broke after the request may have reached Twilio (reset,
+                # closed without an answer): it may have been sent; never resend blindly
+                log.warning(
+                    "twilio send to %s (message %s): connection lost after sending; "
+                    "outcome unknown",
+                    mask_phone(address),
+                    message_id,
+                )
+                return SendResult(
+                    ok=False, status="unknown", error="connection_lost", retryable=False
+                )
             # nothing reached Twilio: safe to try again later
             log.warning(
                 "twilio send to %s (message %s) could not connect: %s",

@@ -39,11 +39,10 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
-from sqlmodel import col, select
-
 from cfbot.i18n import SUPPORTED_LANGUAGES, translate
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Alert, AlertStatus, ConversationStatus
+from cfbot.models import ConversationStatus
+from cfbot.runtime import Runtime
 from cfbot.services import alerts
 from cfbot.services.conversation import InboundContext
 from cfbot.services.routing import Routing, get_routing
@@ -175,6 +174,37 @@ def handle_crisis(ctx: InboundContext) -> bool:
     return True
 
 
+def _written_language(text: str, fallback: str) -> str:
+    try:
+        from cfbot.services.language import detect_language
+
+        return detect_language(text, fallback)
+    except Exception:
+        log.exception("language detection failed")
+        return fallback
+
+
+def emergency_reply(rt: Runtime, text: str, fallback_lang: str) -> str | None:
+    """The crisis (or urgent_review) reply ``text`` would get, in the language it is
+    written in, or None when it is not a crisis. Stores nothing: it is for a request a
+    rate limit turned away, which must still get 911/988."""
+    if not text or not text.strip():
+        return None
+    try:
+        from cfbot.services.crisis import CRISIS, assess
+
+        lang = _written_language(text, fallback_lang)
+        found = assess(text, lang)
+    except Exception:
+        log.exception("crisis detection failed")
+        return None
+    if not found:
+        return None
+    if (found.tier or CRISIS) == CRISIS:
+        return crisis_reply(get_routing(rt), lang)
+    return builtin_review_reply(lang)
+
+
 def handle_crisis_followup(ctx: InboundContext) -> bool:
     """After a crisis message, later texts (not keywords, no open survey) go to the alert.
 
@@ -187,16 +217,7 @@ def handle_crisis_followup(ctx: InboundContext) -> bool:
     if rt.flows.by_keyword(ctx.text) is not None:
         return False
     since = now - timedelta(days=rt.settings.crisis_hold_days)
-    alert = session.exec(
-        select(Alert)
-        .where(
-            Alert.kind == alerts.CRISIS,
-            Alert.contact_id == ctx.contact.id,
-            col(Alert.created_at) >= since,
-            col(Alert.status) != AlertStatus.RESOLVED,
-        )
-        .order_by(col(Alert.id).desc())
-    ).first()
+    alert = alerts.crisis_alert_for(session, ctx.contact.id, since)
     if alert is None:
         return False
     details = dict(alert.details or {})
@@ -205,6 +226,7 @@ def handle_crisis_followup(ctx: InboundContext) -> bool:
     alert.updated_at = now
     session.add(alert)
     alerts.log_event(session, alert.id, "client_message", now, note=ctx.text[:2000])  # type: ignore[arg-type]
-    lang = ctx.language
+    # answer in the language the client wrote in (short texts: the conversation's)
+    lang = _written_language(ctx.text, ctx.language)
     ctx.reply(builtin_followup_reply(lang), kind="crisis")
     return True

@@ -28,7 +28,12 @@ from cfbot.services.outbox import EXEMPT_KINDS, PHONE_CHANNELS
 
 log = logging.getLogger(__name__)
 
-PROBLEM_STATUSES = ("unknown", "failed", "undelivered", "cancelled")
+PROBLEM_STATUSES = ("unknown", "failed", "undelivered", "cancelled", "quarantined")
+# an inbound message whose processing kept failing (see services.inbound)
+QUARANTINED_MEANING = (
+    "Incoming message we could not process after several attempts. Read it and answer "
+    "the client yourself."
+)
 REVIEW_ACTIONS = ("mark_sent", "requeue", "dismiss")
 MAX_REVIEW_NOTE = 5000
 PREVIEW_CHARS = 80
@@ -109,6 +114,8 @@ def error_meaning(status: str, code: str | None) -> str:
         return SERVER_ERROR_MEANING
     if status == "unknown":
         return UNKNOWN_MEANING
+    if status == "quarantined":
+        return QUARANTINED_MEANING
     return ""
 
 
@@ -161,7 +168,12 @@ def _problem_query(sites: Collection[str] | None) -> Any:
         select(Message, Conversation.site, Conversation.status, Contact)
         .outerjoin(Conversation, col(Message.conversation_id) == col(Conversation.id))
         .outerjoin(Contact, col(Message.contact_id) == col(Contact.id))
-        .where(Message.direction == "out", col(Message.status).in_(PROBLEM_STATUSES))
+        .where(
+            or_(
+                (col(Message.direction) == "out") & col(Message.status).in_(PROBLEM_STATUSES),
+                (col(Message.direction) == "in") & (col(Message.status) == "quarantined"),
+            )
+        )
     )
     if sites is not None:
         # site staff see their sites only; messages without a survey ("No site") are

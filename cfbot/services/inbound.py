@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -29,6 +29,7 @@ from cfbot.channels.base import InboundMsg
 from cfbot.db import unit_of_work
 from cfbot.flows import engine
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
+from cfbot.logging_setup import mask_phone
 from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
 from cfbot.services import crisis_response, keyword_start, keywords, reach
@@ -49,6 +50,9 @@ from cfbot.services.language import detect_language
 from cfbot.services.sentiment import score_answer
 
 log = logging.getLogger(__name__)
+
+# an inbound message that failed CFBOT_INBOUND_MAX_ATTEMPTS times (staff see it)
+QUARANTINED = MessageStatus.QUARANTINED
 
 
 @dataclass
@@ -184,7 +188,16 @@ def no_survey_reply(rt: Runtime, lang: str) -> str:
 
 def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) -> InboundResult:
     """Store, then process, one inbound message exactly once. Returns the replies to send
-    back in the response (the same replies again for a retried delivery)."""
+    back in the response (the same replies again for a retried delivery).
+
+    Earlier messages of the contact still waiting (their own request crashed) are
+    processed first, each in its own savepoint; their replies go through the outbox
+    (they are not in this response). A message whose processing raises is counted and
+    skipped, so it never blocks STOP or a crisis text behind it; after
+    ``CFBOT_INBOUND_MAX_ATTEMPTS`` it is quarantined for staff. When this request's own
+    message fails (and is not yet quarantined) the error is raised after the commit, so
+    the caller answers 500 and Twilio retries.
+    """
     now = now or rt.now()
     stored: tuple[int, int, bool] | None = None
     for _attempt in range(3):
@@ -197,22 +210,111 @@ def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) ->
     if stored is None:  # pragma: no cover - three races in a row
         raise RuntimeError("could not store inbound message")
     message_id, contact_id, is_new = stored
+    failure: Exception | None = None
     with unit_of_work(rt.engine) as session:
         contact = lock_contact(session, contact_id)
-        pending = session.exec(
-            select(Message)
+        for pending_msg in _pending(session, contact_id, upto_id=message_id):
+            current = pending_msg.id == message_id
+            # a web-chat page shows every stored line, so a reply to an earlier message
+            # is delivered by this response too; over SMS it goes through the outbox
+            immediate = current or pending_msg.channel == "webchat"
+            error = process_guarded(rt, session, contact, pending_msg, now, immediate)
+            if error is not None and current and pending_msg.status != QUARANTINED:
+                failure = error
+        replies = _replies_for(session, message_id)
+    if failure is not None:
+        raise failure
+    return InboundResult(message_id=message_id, replies=replies, duplicate=not is_new)
+
+
+def _pending(
+    session: Session,
+    contact_id: int,
+    *,
+    upto_id: int | None = None,
+    created_before: datetime | None = None,
+) -> list[Message]:
+    """The contact's stored, not yet processed (nor quarantined) inbound messages, in order."""
+    stmt = select(Message).where(
+        Message.contact_id == contact_id,
+        Message.direction == Direction.IN,
+        col(Message.processed_at).is_(None),
+        Message.status == MessageStatus.RECEIVED,
+    )
+    if upto_id is not None:
+        stmt = stmt.where(col(Message.id) <= upto_id)
+    if created_before is not None:
+        stmt = stmt.where(col(Message.created_at) <= created_before)
+    return list(session.exec(stmt.order_by(col(Message.id))).all())
+
+
+def process_guarded(
+    rt: Runtime,
+    session: Session,
+    contact: Contact,
+    message: Message,
+    now: datetime,
+    immediate: bool,
+) -> Exception | None:
+    """Process one message in a savepoint (caller holds the contact lock). On an error
+    the savepoint is rolled back, the attempt counted (quarantined after
+    ``CFBOT_INBOUND_MAX_ATTEMPTS``) and the error returned; None on success."""
+    try:
+        with session.begin_nested():
+            process_message(rt, session, contact, message, now, immediate=immediate)
+    except Exception as exc:
+        log.exception("processing inbound message %s failed", message.id)
+        message.attempts = (message.attempts or 0) + 1
+        message.error_code = type(exc).__name__[:20]
+        if message.attempts >= rt.settings.inbound_max_attempts:
+            message.status = QUARANTINED
+            log.error(
+                "inbound message %s from %s quarantined after %d failed attempts",
+                message.id,
+                mask_phone(message.address) if message.channel == "sms" else "web chat",
+                message.attempts,
+            )
+        session.add(message)
+        session.flush()
+        return exc
+    return None
+
+
+def process_stored_inbound(rt: Runtime, now: datetime | None = None, limit: int = 200) -> int:
+    """The clock's safety net: process inbound messages stored more than
+    ``CFBOT_INBOUND_GRACE_SECONDS`` ago and still unprocessed (their request failed).
+
+    The grace period keeps it from racing a live request; replies go through the outbox.
+    Returns how many messages were processed.
+    """
+    now = now or rt.now()
+    cutoff = now - timedelta(seconds=rt.settings.inbound_grace_seconds)
+    with unit_of_work(rt.engine, immediate=False) as session:
+        contact_ids = session.exec(
+            select(Message.contact_id)
             .where(
-                Message.contact_id == contact_id,
                 Message.direction == Direction.IN,
                 col(Message.processed_at).is_(None),
-                col(Message.id) <= message_id,
+                Message.status == MessageStatus.RECEIVED,
+                col(Message.created_at) <= cutoff,
+                col(Message.contact_id).is_not(None),
             )
-            .order_by(col(Message.id))
+            .distinct()
+            .limit(limit)
         ).all()
-        for pending_msg in pending:
-            process_message(rt, session, contact, pending_msg, now)
-        replies = _replies_for(session, message_id)
-    return InboundResult(message_id=message_id, replies=replies, duplicate=not is_new)
+    done = 0
+    for contact_id in contact_ids:
+        assert contact_id is not None
+        with unit_of_work(rt.engine) as session:
+            contact = lock_contact(session, contact_id)
+            for message in _pending(session, contact_id, created_before=cutoff):
+                if process_guarded(rt, session, contact, message, now, immediate=False) is None:
+                    done += 1
+                    log.warning(
+                        "inbound message %s processed late by the clock; replies queued",
+                        message.id,
+                    )
+    return done
 
 
 def _store_inbound(rt: Runtime, msg: InboundMsg, now: datetime) -> tuple[int, int, bool]:
@@ -235,6 +337,7 @@ def _store_inbound(rt: Runtime, msg: InboundMsg, now: datetime) -> tuple[int, in
             status=MessageStatus.RECEIVED,
             kind="media" if msg.media_count and not msg.text.strip() else "text",
             created_at=msg.received_at or now,
+            source=(msg.extra.get("source") or None),
         )
         session.add(row)
         session.flush()
@@ -252,10 +355,16 @@ def _replies_for(session: Session, message_id: int) -> list[str]:
 
 
 def process_message(
-    rt: Runtime, session: Session, contact: Contact, message: Message, now: datetime
+    rt: Runtime,
+    session: Session,
+    contact: Contact,
+    message: Message,
+    now: datetime,
+    immediate: bool = True,
 ) -> None:
     """Run one stored inbound message through :data:`PIPELINE` under the contact's lock,
-    then evaluate alerts and store the immediate replies."""
+    then evaluate alerts and store the replies: ``immediate`` ones travel in the current
+    response (stored as sent), the others are queued for the outbox."""
     conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
     if message.channel in PHONE_CHANNELS and (contact.unreachable or contact.delivery_failures):
         # a number that texts us is a reachable mobile, whatever earlier sends said; done
@@ -285,5 +394,5 @@ def process_message(
             conversation=ctx.conversation,
             reply_to=message,
             now=now,
-            immediate=True,
+            immediate=immediate,
         )

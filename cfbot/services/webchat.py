@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
 from cfbot.db import unit_of_work
 from cfbot.flows import engine
+from cfbot.i18n import translate
 from cfbot.models import Contact, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
-from cfbot.services import reach
+from cfbot.services import crisis_response, reach
+from cfbot.services.alerts import crisis_alert_for
 from cfbot.services.conversation import (
     apply_sprint,
     flow_for_conversation,
@@ -138,4 +142,33 @@ def chat_view(rt: Runtime, webchat_id: str, after_id: int = 0, limit: int = 200)
             if not (row.direction == Direction.OUT and row.status == MessageStatus.QUEUED)
         ]
         is_open = open_conversation(session, contact.id) is not None  # type: ignore[arg-type]
+        if not is_open:
+            # after a crisis message the chat stays open to staff: later messages go to
+            # the alert (like the SMS crisis follow-up) until staff resolve it
+            since = rt.now() - timedelta(days=rt.settings.crisis_hold_days)
+            is_open = crisis_alert_for(session, contact.id, since) is not None
         return ChatView(lines, is_open)
+
+
+def source_key(rt: Runtime, address: str) -> str:
+    """Where an anonymous web-chat message came from, as a keyed hash of the client's
+    address (the address itself is never stored)."""
+    digest = hmac.new(rt.settings.secret_key.encode(), address.encode(), hashlib.sha256)
+    return "ip:" + digest.hexdigest()[:32]
+
+
+def limited_reply(rt: Runtime, text: str, lang: str) -> tuple[str, bool]:
+    """The answer to a web-chat message a rate limit turned away (nothing is stored): the
+    crisis reply when it is a crisis message (never withheld), else a "please wait"
+    note that also gives 911/988. Returns the text and whether it is a crisis reply."""
+    crisis = crisis_response.emergency_reply(rt, text, lang)
+    if crisis is not None:
+        return crisis, True
+    return (
+        translate(
+            lang,
+            "Too many messages came from this connection in a short time. Please wait a "
+            "minute and try again. If you are in danger, call 911, or call or text 988.",
+        ),
+        False,
+    )

@@ -54,7 +54,8 @@
       body: body,
       credentials: "same-origin"
     }).then(function (r) {
-      if (!r.ok) { throw new Error("send failed"); }
+      // a rate-limited message still gets its answer (a crisis reply is never withheld)
+      if (!r.ok && r.status !== 429) { throw new Error("send failed"); }
       return r.json();
     }).then(function (data) {
       input.value = "";

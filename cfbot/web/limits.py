@@ -8,9 +8,10 @@ the client's message); abuse over SMS is handled in the conversation itself.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
+from limits import parse
 from werkzeug.wrappers import Response
 
 from cfbot.config import Settings
@@ -24,6 +25,18 @@ def client_ip() -> str:
 # One limiter object shared by the blueprints' decorators; each app binds it to its own
 # storage in init_limits().
 limiter = Limiter(key_func=client_ip, default_limits=[], headers_enabled=True)
+
+
+def over_webchat_limits(settings: Settings) -> bool:
+    """Count one anonymous web-chat message against the per-address and the overall
+    limit (``CFBOT_WEBCHAT_LIMIT_IP`` / ``_TOTAL``); True when it is over either. The
+    route decides what a limited request still gets (a crisis reply is never withheld)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return False
+    strategy = limiter.limiter
+    per_address = strategy.hit(parse(settings.webchat_limit_ip), "webchat-ip", client_ip())
+    overall = strategy.hit(parse(settings.webchat_limit_total), "webchat-all", "all")
+    return not (per_address and overall)
 
 
 def init_limits(app: Flask, settings: Settings) -> None:

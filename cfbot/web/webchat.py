@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     abort,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,6 +27,7 @@ from cfbot.services.inbound import handle_inbound
 from cfbot.text import unstorable
 from cfbot.web.context import get_runtime
 from cfbot.web.jsonbody import BadJson, read_json_body
+from cfbot.web.limits import client_ip, limiter, over_webchat_limits
 from cfbot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("webchat", __name__, url_prefix="/chat")
@@ -101,7 +103,12 @@ def switch_language() -> Response:
     return redirect(url_for("webchat.page") + "#latest")
 
 
+def _webchat_start_limit() -> str:
+    return str(get_runtime().settings.webchat_limit_ip)
+
+
 @bp.post("/start")
+@limiter.limit(_webchat_start_limit)
 def start() -> Response:
     check_csrf()
     rt = get_runtime()
@@ -144,6 +151,14 @@ def send() -> Response | tuple[Response, int]:
         if _wants_json():
             return jsonify(error="too_long", max=MAX_CHAT_TEXT), 400
         return redirect(url_for("webchat.page", error="too_long"))
+    if over_webchat_limits(rt.settings):
+        # nothing is stored, but the person still gets help: a crisis message gets the
+        # crisis reply, anything else a "please wait" that also gives 911/988
+        reply, is_crisis = chat_service.limited_reply(rt, text, _lang())
+        if _wants_json():
+            line = {"id": 0, "from": "bot", "text": reply}
+            return jsonify(error="too_many_requests", messages=[line], open=True), 429
+        return make_response(render_template("too_many.html", crisis_text=reply), 429)
     # the client id makes a double-submitted form a no-op (like Twilio's MessageSid); it is
     # scoped to this chat session, so another browser reusing the same id is not a repeat
     external_id = _dedupe_key(_webchat_id(), client_id)
@@ -153,6 +168,7 @@ def send() -> Response | tuple[Response, int]:
         text=text,
         external_id=external_id[:64],
         received_at=get_runtime().now(),
+        extra={"source": chat_service.source_key(rt, client_ip())},
     )
     handle_inbound(rt, msg)
     if _wants_json():

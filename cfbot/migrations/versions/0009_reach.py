@@ -1,7 +1,7 @@
 """reach: WhatsApp contacts, anonymous surveys, visit channel, per-visit links
 
 Revision ID: 0009_reach
-Revises: 0007_accounts
+Revises: 0008_hardening
 Create Date: 2026-12-20 10:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import cfbot.models
 
 revision: str = "0009_reach"
-down_revision: str | None = "0007_accounts"
+down_revision: str | None = "0008_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

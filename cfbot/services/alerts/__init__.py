@@ -40,6 +40,7 @@ from cfbot.services.alerts.digest import send_digests
 from cfbot.services.alerts.escalation import escalate_due, escalation_deadline
 from cfbot.services.alerts.links import alert_link
 from cfbot.services.alerts.raising import (
+    crisis_alert_for,
     crisis_hold_until,
     evaluate_alerts,
     raise_crisis,
@@ -62,6 +63,7 @@ __all__ = [
     "alert_link",
     "alert_list",
     "anonymise_before",
+    "crisis_alert_for",
     "crisis_hold_until",
     "delayed_alert_ids",
     "escalate_due",

@@ -215,9 +215,19 @@ def raise_crisis(
         )
         .order_by(col(Alert.id).desc())
     ).first()
+    if existing is None and message.source:
+        # a burst of crisis messages from one web-chat source (many new sessions from one
+        # address) is one alert with a count, not one alert and one email each
+        existing = _recent_from_source(session, message.source, window_start)
     if existing is not None:
         details = dict(existing.details or {})
         details["message_ids"] = [*details.get("message_ids", []), message.id][-20:]
+        details["count"] = int(details.get("count", 1)) + 1
+        if contact.id not in details.get("contact_ids", [existing.contact_id]):
+            details["contact_ids"] = [
+                *details.get("contact_ids", [existing.contact_id]),
+                contact.id,
+            ][-200:]
         categories = list(details.get("categories", [existing.category]))
         if category not in categories:
             categories.append(category)
@@ -253,6 +263,9 @@ def raise_crisis(
             "message_ids": [message.id],
             "categories": [category],
             "tier": tier,
+            "count": 1,
+            "contact_ids": [contact.id],
+            **({"source": message.source} if message.source else {}),
             **({"language": language, "languages": [language]} if language else {}),
         },
         conversation_id=conversation.id if conversation is not None else None,
@@ -272,6 +285,41 @@ def raise_crisis(
     log_event(session, alert.id, "created", now, note=alert.reason)
     queue_alert_mail(session, alert, now, now)
     return alert
+
+
+def _recent_from_source(session: Session, source: str, since: datetime) -> Alert | None:
+    """The latest crisis alert raised since ``since`` for a message from ``source``."""
+    rows = session.exec(
+        select(Alert)
+        .where(Alert.kind == CRISIS, col(Alert.created_at) >= since)
+        .order_by(col(Alert.id).desc())
+        .limit(500)
+    ).all()
+    for alert in rows:
+        if (alert.details or {}).get("source") == source:
+            return alert
+    return None
+
+
+def crisis_alert_for(session: Session, contact_id: int | None, since: datetime) -> Alert | None:
+    """The contact's latest unresolved crisis alert raised since ``since``, including one
+    it shares with others from the same web-chat source (``details["contact_ids"]``)."""
+    unresolved = (
+        select(Alert)
+        .where(
+            Alert.kind == CRISIS,
+            col(Alert.created_at) >= since,
+            col(Alert.status) != "resolved",
+        )
+        .order_by(col(Alert.id).desc())
+    )
+    own = session.exec(unresolved.where(Alert.contact_id == contact_id)).first()
+    if own is not None:
+        return own
+    for alert in session.exec(unresolved.limit(500)).all():
+        if contact_id in (alert.details or {}).get("contact_ids", []):
+            return alert
+    return None
 
 
 def crisis_hold_until(
