@@ -268,12 +268,13 @@ def _register_commands() -> None:
     from cfbot.commands.alerts import alerts
     from cfbot.commands.export import export
     from cfbot.commands.feedback import feedback
+    from cfbot.commands.report import report
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
     from cfbot.commands.visits import visits
 
-    for command in (translations, feedback, scheduler, visits, tokens, alerts, export):
+    for command in (translations, feedback, scheduler, visits, tokens, alerts, export, report):
         cli.add_command(command)
 
 
