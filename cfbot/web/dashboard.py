@@ -30,7 +30,7 @@ import time
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from cfbot.i18n import translate
+from cfbot.i18n import staff_translate
 from cfbot.services import delivery_review
 from cfbot.services.alerts import actions as alert_actions
 from cfbot.services.alerts import views as alert_views
@@ -53,9 +53,9 @@ def _staff_text() -> dict[str, object]:
     lang = page_language()
 
     def st(message: str, **params: object) -> str:
-        # staff-facing text: translated when a catalog has it, not extracted
-        # (see cfbot.services.alerts.common.staff_text)
-        return translate(lang, message, **params)
+        # staff-facing text: the "staff" catalog (cfbot translations extract), then the
+        # client catalog, then English
+        return staff_translate(lang, message, **params)
 
     def unknown_count() -> int:
         # called from the navigation only when someone is signed in: one small count query

@@ -217,3 +217,50 @@ def test_responses_export_button_streams_csv_with_the_filters(rt, client):
     assert "southside" not in other.get_data(as_text=True)
     xlsx = client.get("/dashboard/responses/export?program=wic&format=xlsx")
     assert xlsx.status_code == 200 and xlsx.get_data().startswith(b"PK")
+
+
+def test_staff_pages_in_spanish_by_accept_language_and_lang_link(rt, client):
+    _fixture(rt)
+    sign_in(rt, client, ALL_SITES)
+    spanish = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+    html = client.get("/dashboard/results", headers=spanish).get_data(as_text=True)
+    assert (
+        "Resultados" in html and "Embudo de respuesta" in html and "Descargar informe PHAB" in html
+    )
+    assert "Response funnel" not in html
+    html = client.get("/dashboard/responses?lang=es").get_data(as_text=True)
+    assert "Descargar respuestas (CSV)" in html and "Buscar en las respuestas" in html
+    html = client.get("/dashboard/review?lang=es").get_data(as_text=True)
+    assert "Revisión" in html and "Cerrar sesión" in html
+    html = client.get("/dashboard?lang=es").get_data(as_text=True)
+    assert "Todas las alertas" in html
+    report = client.get(
+        "/dashboard/results/phab-report?from=2026-02-02&to=2026-03-03&format=html&lang=es"
+    ).get_data(as_text=True)
+    assert "Lo que cambiamos" in report and "Volúmenes y tasas de respuesta" in report
+    assert "Página" in report  # the page footer
+    english = client.get("/dashboard/results").get_data(as_text=True)
+    assert "Response funnel" in english
+
+
+def test_staff_catalog_check_needs_only_spanish(runner, tmp_path, monkeypatch):
+    import shutil as sh
+
+    from cfbot.i18n import clear_cache
+
+    root = Path(__file__).resolve().parents[2] / "locales"
+    copy = tmp_path / "locales"
+    sh.copytree(root, copy)
+    monkeypatch.setenv("CFBOT_LOCALES_DIR", str(copy))
+    assert not (copy / "vi" / "LC_MESSAGES" / "staff.po").exists()
+    result = runner.invoke(cli, ["translations", "check"])
+    assert result.exit_code == 0, result.output
+    es = copy / "es" / "LC_MESSAGES" / "staff.po"
+    es.write_text(
+        es.read_text(encoding="utf-8").replace('msgstr "Lo que cambiamos"', 'msgstr ""'),
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["translations", "check"])
+    assert result.exit_code == 1 and "es staff: 1 missing" in result.output
+    assert "What we changed" in result.output
+    clear_cache()
