@@ -329,6 +329,7 @@ def _register_commands() -> None:
     from cfbot.commands.feedback import feedback
     from cfbot.commands.invitations import invitations
     from cfbot.commands.links import links
+    from cfbot.commands.report import report
     from cfbot.commands.scheduler import scheduler
     from cfbot.commands.tokens import tokens
     from cfbot.commands.translations import translations
@@ -346,6 +347,7 @@ def _register_commands() -> None:
         users,
         invitations,
         links,
+        report,
     ):
         cli.add_command(command)
 

@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     webchat_limit_total: str = _var("webchat_limit_total", "600/minute")
     program_name: str = _var("program_name", DEFAULT_PROGRAM_NAME)
     help_contact: str = _var("help_contact", DEFAULT_HELP_CONTACT)
+    # the health department named on the PHAB evidence report (empty: CFBOT_PROGRAM_NAME)
+    department_name: str = _var("department_name", "")
     default_region: str = _var("default_region", "US")
     # empty: "twilio" when TWILIO_ACCOUNT_SID is set, else "console"
     sms_channel: str = _var("sms_channel", "")

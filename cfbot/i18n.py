@@ -9,6 +9,7 @@ the pure flow engine uses it too.
 
 from __future__ import annotations
 
+import copy
 import gettext
 import io
 import os
@@ -48,9 +49,15 @@ def normalize_language(lang: str | None) -> str:
     return base if base in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
 
 
-@lru_cache(maxsize=32)
-def _translations(lang: str, base: str) -> gettext.NullTranslations:
-    po = Path(base) / lang / "LC_MESSAGES" / "messages.po"
+# gettext domains: "messages" (clients: every language must be complete) and "staff"
+# (dashboard, staff services, the PHAB report: Spanish must be complete)
+DOMAINS: tuple[str, ...] = ("messages", "staff")
+STAFF_DOMAIN = "staff"
+
+
+@lru_cache(maxsize=64)
+def _translations(lang: str, base: str, domain: str = "messages") -> gettext.NullTranslations:
+    po = Path(base) / lang / "LC_MESSAGES" / f"{domain}.po"
     mo = po.with_suffix(".mo")
     try:
         if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
@@ -61,7 +68,7 @@ def _translations(lang: str, base: str) -> gettext.NullTranslations:
             from babel.messages.pofile import read_po
 
             with po.open("rb") as fh:
-                catalog = read_po(fh, locale=None, domain="messages")
+                catalog = read_po(fh, locale=None, domain=domain)
             buf = io.BytesIO()
             write_mo(buf, catalog, use_fuzzy=False)
             buf.seek(0)
@@ -69,7 +76,7 @@ def _translations(lang: str, base: str) -> gettext.NullTranslations:
     except Exception:  # a broken catalog must never take the bot down; English is used
         import logging
 
-        logging.getLogger(__name__).exception("could not load catalog for %s", lang)
+        logging.getLogger(__name__).exception("could not load %s catalog for %s", domain, lang)
     return gettext.NullTranslations()
 
 
@@ -101,9 +108,36 @@ def ngettext(lang: str | None, singular: str, plural: str, n: int, **params: obj
         return (singular if n == 1 else plural).format(n=n, **params)
 
 
+@lru_cache(maxsize=32)
+def _staff_translations(lang: str, base: str) -> gettext.NullTranslations:
+    # a fresh object per language (never the shared one): staff text falls back to the
+    # client catalog, then English
+    staff = _translations(lang, base, STAFF_DOMAIN)
+    combined = copy.copy(staff)
+    combined._fallback = None  # type: ignore[attr-defined]
+    combined.add_fallback(_translations(lang, base))
+    return combined
+
+
+def staff_translate(lang: str | None, message: str, **params: object) -> str:
+    """Translate staff-facing text (the ``staff`` domain, then the client catalog) into
+    ``lang`` and fill ``{name}`` placeholders; English when no catalog has it."""
+    code = normalize_language(lang)
+    with _lock:
+        translations = _staff_translations(code, str(locales_dir()))
+    text = translations.gettext(message)
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return message.format(**params)
+    return text
+
+
 def clear_cache() -> None:
     """Forget loaded catalogs (after ``cfbot translations compile`` or in tests)."""
     _translations.cache_clear()
+    _staff_translations.cache_clear()
 
 
 # marker so extraction finds strings that are translated later, at use time

@@ -512,3 +512,23 @@ class AuditEntry(SQLModel, table=True):
     target: str = Field(default="", max_length=100)
     detail: str = Field(default="", sa_type=sa.Text, nullable=False)
     ip: str = Field(default="", max_length=64)
+
+
+# 0010_results_indexes: big periods on the results, responses and export reads
+sa.Index(
+    "ix_conversation_started_at_id",
+    Conversation.__table__.c.started_at,
+    Conversation.__table__.c.id,
+)  # type: ignore[attr-defined]
+sa.Index(
+    "ix_conversation_site_started_at",
+    Conversation.__table__.c.site,
+    Conversation.__table__.c.started_at,
+)  # type: ignore[attr-defined]
+sa.Index(
+    "ix_answer_conversation_type_value",
+    Answer.__table__.c.conversation_id,  # type: ignore[attr-defined]
+    Answer.__table__.c.question_type,  # type: ignore[attr-defined]
+    Answer.__table__.c.value_number,  # type: ignore[attr-defined]
+)
+sa.Index("ix_alert_resolved_at", Alert.__table__.c.resolved_at)  # type: ignore[attr-defined]

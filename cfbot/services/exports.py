@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from cfbot.logging_setup import mask_phone
@@ -82,6 +83,15 @@ class ExportQuery:
     site: str | None = None
     with_phones: bool = False
     batch_size: int = DEFAULT_BATCH_SIZE
+    # the dashboard's responses filters (all optional): the period then applies to the
+    # survey's start, as on the page, instead of the answer's time
+    by_survey_start: bool = False
+    program: str | None = None
+    flow: str | None = None
+    language: str | None = None
+    channel: str | None = None
+    sites: frozenset[str] | None = None  # the staff member's sites (None: every site)
+    search: str = ""  # keep surveys with an answer containing this (case-insensitive)
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -149,11 +159,36 @@ def _statement(query: ExportQuery) -> sa.Select[Any]:
         .join(Conversation, col(Conversation.id) == col(Answer.conversation_id))
         .join(Contact, col(Contact.id) == col(Answer.contact_id))
         .join(FlowVersion, col(FlowVersion.id) == col(Answer.flow_version_id))
-        .where(col(Answer.created_at) >= lower, col(Answer.created_at) < upper)
         .order_by(col(Answer.created_at), col(Answer.id))
     )
+    period = col(Conversation.started_at) if query.by_survey_start else col(Answer.created_at)
+    stmt = stmt.where(period >= lower, period < upper)
     if query.site:
         stmt = stmt.where(col(Conversation.site) == query.site)
+    return _dashboard_filters(stmt, query)
+
+
+def _dashboard_filters(stmt: sa.Select[Any], query: ExportQuery) -> sa.Select[Any]:
+    if query.sites is not None:
+        stmt = stmt.where(col(Conversation.site).in_(sorted(query.sites)))
+    for column, value in (
+        (Conversation.program, query.program),
+        (Conversation.flow_id, query.flow),
+        (Conversation.language, query.language),
+        (Conversation.channel, query.channel),
+    ):
+        if value is not None:
+            stmt = stmt.where(col(column) == value)
+    if query.search.strip():
+        escaped = query.search.strip().replace("\\", "\\\\")
+        escaped = escaped.replace("%", "\\%").replace("_", "\\_")
+        other = aliased(Answer)
+        stmt = stmt.where(
+            sa.exists().where(
+                other.conversation_id == col(Conversation.id),
+                other.raw_text.ilike(f"%{escaped}%", escape="\\"),
+            )
+        )
     return stmt
 
 

@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from cfbot.web.health import bp as health_bp
     from cfbot.web.links import bp as links_bp
     from cfbot.web.results import bp as results_bp
+    from cfbot.web.results_downloads import phab_report  # noqa: F401 - routes on results_bp
     from cfbot.web.twilio import bp as twilio_bp
     from cfbot.web.webchat import bp as webchat_bp
 

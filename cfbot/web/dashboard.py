@@ -41,7 +41,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from cfbot.i18n import translate
+from cfbot.i18n import staff_translate
 from cfbot.services import audit, delivery_review, staff_auth
 from cfbot.services.accounts import StaffIdentity
 from cfbot.services.alerts import actions as alert_actions
@@ -89,9 +89,9 @@ def _staff_text() -> dict[str, object]:
     lang = page_language()
 
     def st(message: str, **params: object) -> str:
-        # staff-facing text: translated when a catalog has it, not extracted
-        # (see cfbot.services.alerts.common.staff_text)
-        return translate(lang, message, **params)
+        # staff-facing text: the "staff" catalog (cfbot translations extract), then the
+        # client catalog, then English
+        return staff_translate(lang, message, **params)
 
     def unknown_count() -> int:
         # called from the navigation only when someone is signed in: one small count query

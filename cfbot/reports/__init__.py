@@ -1,0 +1,1 @@
+"""Printable documents made from the stored results (the PHAB evidence report)."""

@@ -1,0 +1,197 @@
+"""Results, responses and review in a real browser (Debian's chromium via Playwright): a
+site manager signs in, opens results, filters to one site, opens a response, labels a
+review item; the pages work at 375 px and at 200% zoom without horizontal scrolling of
+the page body, and axe finds no serious or critical violation on any of them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "results"))
+from results_helpers import ALL_SITES, ROUTING_YAML, T0, make_alert, make_survey  # noqa: E402
+
+from cfbot.clock import FrozenClock  # noqa: E402
+from cfbot.services.alerts import login_token  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# screenshots are kept here for people to look at (CFBOT_SCREENSHOTS overrides)
+SHOTS = Path(os.environ.get("CFBOT_SCREENSHOTS", "/tmp/cfbot-results-screenshots"))
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def settings_overrides(tmp_path: Path) -> dict[str, object]:
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(ROUTING_YAML, encoding="utf-8")
+    return {"routing_file": str(routing), "rate_limits": False}
+
+
+@pytest.fixture
+def db_url(_sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    """Pages are what is tested here, so SQLite is enough."""
+    from cfbot import db as cfdb
+
+    path = tmp_path / "browser.sqlite3"
+    shutil.copy(_sqlite_template, path)
+    url = f"sqlite:///{path}"
+    yield url
+    cfdb.get_engine(url).dispose()
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def _serious(pg) -> list[str]:  # type: ignore[no-untyped-def]
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        pg,
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+        },
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+def _no_horizontal_scroll(pg) -> bool:  # type: ignore[no-untyped-def]
+    return bool(
+        pg.evaluate(
+            "() => document.documentElement.scrollWidth <= window.innerWidth"
+            " && document.body.scrollWidth <= window.innerWidth"
+        )
+    )
+
+
+def _seed(rt) -> None:  # type: ignore[no-untyped-def]
+    for i, value in enumerate((5, 4, 4, 2, 1, 5, 3)):
+        make_survey(
+            rt,
+            program="wic" if i % 2 else "immunizations",
+            answers=[
+                ("overall", "rating", value),
+                ("recommend", "nps", 10 - i),
+                ("comments", "text", {"value": f"Comment number {i}", "sentiment": 0.5}),
+            ],
+            started_at=T0 - timedelta(days=i + 1),
+        )
+    conv = make_survey(
+        rt,
+        language="hmn",
+        answers=[
+            ("overall", "rating", 1),
+            ("what_went_wrong", "text", {"value": "kuv tos ntev heev", "needs_review": True}),
+        ],
+    )
+    make_alert(rt, conversation_id=conv)
+    for value in (5, 5, 4, 4, 2):
+        make_survey(rt, site="southside", answers=[("overall", "rating", value)])
+
+
+def test_manager_results_filter_response_review_small_screens_and_axe(
+    rt, live_server, browser, tmp_path
+):  # type: ignore[no-untyped-def]
+    _seed(rt)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    pg.goto(f"{live_server}/dashboard/login/{login_token(rt, ALL_SITES)}")
+    pg.get_by_role("link", name="Results", exact=True).click()
+    pg.wait_for_url("**/dashboard/results")
+    assert pg.get_by_role("heading", name="Results", exact=True).is_visible()
+    assert _serious(pg) == []
+
+    pg.get_by_label("Site").select_option("northside")
+    pg.get_by_role("button", name="Show").click()
+    pg.wait_for_url("**site=northside**")
+    assert "Southside Family Health" not in pg.locator("#h-breakdowns ~ *").first.inner_text()
+    pg.screenshot(path=str(SHOTS / "results-northside-1280.png"), full_page=True)
+
+    pg.get_by_role("link", name="Responses", exact=True).click()
+    pg.wait_for_url("**/dashboard/responses")
+    pg.get_by_label("Site").select_option("northside")
+    pg.get_by_label("Search in answers").fill("kuv tos")
+    pg.get_by_role("button", name="Show").click()
+    pg.wait_for_url("**q=kuv**")
+    assert pg.get_by_text("1 survey(s) found").is_visible()
+    assert _serious(pg) == []
+    pg.screenshot(path=str(SHOTS / "responses-1280.png"), full_page=True)
+    pg.get_by_role("link", name="Alert #").first.click()  # open the response's alert page
+    pg.wait_for_url("**/dashboard/alerts/*")
+    assert pg.get_by_text("kuv tos ntev heev").first.is_visible()
+
+    pg.get_by_role("link", name="Review", exact=True).click()
+    pg.wait_for_url("**/dashboard/review")
+    assert _serious(pg) == []
+    pg.screenshot(path=str(SHOTS / "review-1280.png"), full_page=True)
+    item = pg.locator("article.response").filter(has_text="kuv tos ntev heev")
+    item.get_by_label("A complaint").check()
+    item.get_by_label("English gloss (optional)").fill("I waited a very long time")
+    item.get_by_role("button", name="Save label").click()
+    pg.wait_for_url("**done=**")
+    assert pg.get_by_text("Label saved; alert #").is_visible()
+    cookies = context.cookies()
+    context.close()
+
+    pages = {
+        "results": "/dashboard/results?site=northside",
+        "responses": "/dashboard/responses",
+        "review": "/dashboard/review",
+    }
+    for name, options in (
+        ("375px", {"viewport": {"width": 375, "height": 812}}),
+        # 200% zoom of a 1280 x 800 window: a 640 x 400 CSS viewport at scale 2
+        ("zoom200", {"viewport": {"width": 640, "height": 400}, "device_scale_factor": 2}),
+    ):
+        small = browser.new_context(**options)
+        small.add_cookies(cookies)
+        spg = small.new_page()
+        spg.set_default_timeout(15_000)
+        for page_name, url in pages.items():
+            spg.goto(live_server + url)
+            assert spg.get_by_role("heading", level=1).is_visible()
+            assert _no_horizontal_scroll(spg), f"{page_name} scrolls sideways at {name}"
+            assert _serious(spg) == [], (page_name, name)
+            spg.screenshot(path=str(SHOTS / f"{page_name}-{name}.png"), full_page=True)
+        small.close()
