@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "results"))
 from results_helpers import ALL_SITES, ROUTING_YAML, T0, make_alert, make_survey  # noqa: E402
 
 from cfbot.clock import FrozenClock  # noqa: E402
-from cfbot.services.alerts import login_token  # noqa: E402
+from cfbot.services.accounts import demo_accounts  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -136,7 +136,11 @@ def test_manager_results_filter_response_review_small_screens_and_axe(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(15_000)
-    pg.goto(f"{live_server}/dashboard/login/{login_token(rt, ALL_SITES)}")
+    demo_accounts(rt)
+    pg.goto(f"{live_server}/dashboard/login")
+    pg.get_by_label("Your work email").fill(ALL_SITES)
+    pg.get_by_role("button", name="Email me a link").click()
+    pg.get_by_role("link", name="Sign in").click()
     pg.get_by_role("link", name="Results", exact=True).click()
     pg.wait_for_url("**/dashboard/results")
     assert pg.get_by_role("heading", name="Results", exact=True).is_visible()
