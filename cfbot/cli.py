@@ -84,7 +84,7 @@ def _flow_paths(paths: tuple[str, ...]) -> list[str]:
 @click.option("--quiet", "-q", is_flag=True, help="Only print problems, not the SMS segment table.")
 def flows_check(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
     """Validate flow files; print FILE:LINE:COL: problems; exit 1 on errors."""
-    from cfbot.flows.checker import check_paths, format_report
+    from cfbot.flow_check import check_paths, format_report
     from cfbot.services.reach import routing_sites
 
     report = check_paths(_flow_paths(paths), strict=strict, known_sites=routing_sites(_settings()))
@@ -97,8 +97,8 @@ def flows_check(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @click.option("--flows-dir", type=click.Path(), default=None, help="Where the flows live.")
 def flows_test(paths: tuple[str, ...], flows_dir: str | None) -> None:
     """Run flow test cases (default: conversations/tests/*.yaml)."""
+    from cfbot.flow_cases import case_files, run_case_files
     from cfbot.flow_store import load_directory
-    from cfbot.flows.testing import case_files, run_case_files
     from cfbot.services.sentiment import scorer
 
     directory = Path(flows_dir or _settings().conversations_dir)

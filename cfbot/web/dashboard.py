@@ -81,6 +81,8 @@ NEEDS: dict[str, str | None] = {
     "results.responses_page": "responses",
     "results.review_list": "review",
     "results.review_label": "review",
+    "results.phab_report": "results",
+    "results.responses_export": "responses",
 }
 
 

@@ -55,6 +55,8 @@ MATRIX = {
     ("responses", "-"): {"admin": 200, "manager": 200, "staff": 403, "viewer": 403},
     ("review", "-"): {"admin": 200, "manager": 200, "staff": 403, "viewer": 403},
     ("delivery", "-"): {"admin": 200, "manager": 200, "staff": 403, "viewer": 403},
+    ("phab report", "-"): {"admin": 200, "manager": 200, "staff": 403, "viewer": 200},
+    ("download answers", "-"): {"admin": 200, "manager": 200, "staff": 403, "viewer": 403},
     ("users", "-"): {"admin": 200, "manager": 403, "staff": 403, "viewer": 403},
     ("audit", "-"): {"admin": 200, "manager": 403, "staff": 403, "viewer": 403},
 }
@@ -80,6 +82,8 @@ def _do(client, action: str, alert_id: int | None) -> int:
         "responses": "/dashboard/responses",
         "review": "/dashboard/review",
         "delivery": "/dashboard/delivery",
+        "phab report": "/dashboard/results/phab-report?format=html",
+        "download answers": "/dashboard/responses/export?format=csv",
         "users": "/dashboard/admin/users",
         "audit": "/dashboard/admin/audit",
     }[action]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from alert_helpers import PHONE, T0, csrf_from, rows, sms
 
-from cfbot.flows.checker import check_paths
+from cfbot.flow_check import check_paths
 from cfbot.models import Alert, Conversation
 from cfbot.services.alerts import send_pending_mail
 from cfbot.services.exports import ExportQuery, iter_records

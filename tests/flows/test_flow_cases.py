@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flow_helpers import DATA, tiny_scorer
 
+from cfbot.flow_cases import format_test_report, run_case_files, run_cases
 from cfbot.flow_store import load_flow
-from cfbot.flows.testing import format_test_report, run_case_files, run_cases
 
 
 def flows() -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flow_helpers import DATA
 
-from cfbot.flows.checker import check_paths, format_report
+from cfbot.flow_check import check_paths, format_report
 
 
 def test_clean_file_passes_strict() -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flow_helpers import DATA
 
 from cfbot.cli import cli
-from cfbot.flows.checker import check_paths, format_report
+from cfbot.flow_check import check_paths, format_report
 from cfbot.flows.expr import ExprError, parse
 
 ROOT = Path(__file__).resolve().parents[2]

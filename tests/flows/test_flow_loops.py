@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from flow_helpers import DATA
 
+from cfbot.flow_check import check_paths, format_report
 from cfbot.flows import engine, parse_flow
-from cfbot.flows.checker import check_paths, format_report
 from cfbot.flows.model import Branch
 
 NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flow_helpers import CONVERSATIONS_DIR, tiny_scorer
 
+from cfbot.flow_cases import format_test_report, run_case_files
+from cfbot.flow_check import check_paths, format_report
 from cfbot.flow_store import load_directory
-from cfbot.flows.checker import check_paths, format_report
-from cfbot.flows.testing import format_test_report, run_case_files
 
 LANGS = {"en", "es", "so", "hmn", "vi"}
 

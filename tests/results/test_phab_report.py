@@ -248,7 +248,7 @@ def test_staff_catalog_check_needs_only_spanish(runner, tmp_path, monkeypatch):
 
     from cfbot.i18n import clear_cache
 
-    root = Path(__file__).resolve().parents[2] / "locales"
+    root = Path(__file__).resolve().parents[2] / "cfbot" / "locales"
     copy = tmp_path / "locales"
     sh.copytree(root, copy)
     monkeypatch.setenv("CFBOT_LOCALES_DIR", str(copy))
