@@ -22,6 +22,20 @@ PG_URL = os.environ.get("CFBOT_TEST_DATABASE_URL", "")
 DB_PARAMS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+if os.environ.get("FAKETIME"):
+    # libfaketime (the night pass in .ci/run, with FAKETIME_DONT_FAKE_MONOTONIC=1) rejects
+    # the absolute monotonic deadline Python 3.11's time.sleep hands to clock_nanosleep;
+    # a select() timeout is relative and unaffected. Only the wall clock is faked.
+    import select
+    import time as _time
+
+    def _relative_sleep(seconds: float) -> None:
+        if seconds > 0:
+            select.select([], [], [], seconds)
+
+    _time.sleep = _relative_sleep
+
+
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("dbtemplate") / "template.sqlite3"
