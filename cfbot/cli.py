@@ -82,13 +82,23 @@ def _flow_paths(paths: tuple[str, ...]) -> list[str]:
     "--strict", is_flag=True, help="Treat warnings (e.g. missing translations) as errors."
 )
 @click.option("--quiet", "-q", is_flag=True, help="Only print problems, not the SMS segment table.")
-def flows_check(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
+@click.option(
+    "--price-per-segment",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="US$ per SMS segment for the cost estimate (default CFBOT_SMS_PRICE_PER_SEGMENT).",
+)
+def flows_check(
+    paths: tuple[str, ...], strict: bool, quiet: bool, price_per_segment: float | None
+) -> None:
     """Validate flow files; print FILE:LINE:COL: problems; exit 1 on errors."""
     from cfbot.flow_check import check_paths, format_report
     from cfbot.services.reach import routing_sites
 
-    report = check_paths(_flow_paths(paths), strict=strict, known_sites=routing_sites(_settings()))
-    click.echo(format_report(report, segments=not quiet))
+    settings = _settings()
+    report = check_paths(_flow_paths(paths), strict=strict, known_sites=routing_sites(settings))
+    price = settings.sms_price_per_segment if price_per_segment is None else price_per_segment
+    click.echo(format_report(report, segments=not quiet, price_per_segment=price))
     sys.exit(report.exit_code)
 
 

@@ -138,6 +138,7 @@ class Settings(BaseSettings):
     if_busy: str = _var("if_busy", "skip")
     visit_max_age_days: float = _var("visit_max_age_days", 7.0)
     sms_segments_per_second: float = _var("sms_segments_per_second", 1.0)
+    sms_price_per_segment: float = _var("sms_price_per_segment", 0.0079)  # flows check cost
     outbox_max_attempts: int = _var("outbox_max_attempts", 5)
     outbox_stuck_minutes: float = _var("outbox_stuck_minutes", 10.0)
     retention_days: int = _var("retention_days", 0)

@@ -12,6 +12,7 @@ from pathlib import Path
 from cfbot.flow_store import flow_files, load_files
 from cfbot.flows.model import Flow, Problem
 from cfbot.flows.segments import sms_info
+from cfbot.i18n import translate
 
 MAX_SEGMENTS = 2
 # placeholders are filled with values of typical length so segment counts are realistic
@@ -28,13 +29,27 @@ class SegmentRow:
     """SMS cost of one message of a flow in one language."""
 
     flow_id: str
-    item: str  # question id, "closing", "reminder" or "<question id>.reprompt"
+    item: str  # question id, "intro", "closing", "reminder", "<question id>.reprompt"...
     lang: str
     encoding: str
     segments: int
     length: int
     line: int
     path: str
+    # "question", "intro", "closing" (what a completed survey costs), or "reprompt" and
+    # "reminder" (only when the client is slow or unclear)
+    kind: str = "question"
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """Estimated SMS cost of one completed survey in one language: the intro, every
+    question asked once and the closing (no re-prompts or reminders)."""
+
+    flow_id: str
+    lang: str
+    segments: int
+    cost: float
 
 
 @dataclass
@@ -58,35 +73,101 @@ class CheckReport:
 
 
 def _segment_rows(flow: Flow) -> list[SegmentRow]:
+    """Every SMS a flow can send, per language, measured as the client gets it: a
+    re-prompt is the re-prompt, a newline and the question; the built-in re-prompt,
+    skip refusal, reminder and closing texts come from the catalogs."""
     rows: list[SegmentRow] = []
 
-    def add(item: str, lang: str, text: str, line: int) -> None:
+    def add(item: str, lang: str, text: str, line: int, kind: str) -> None:
         info = sms_info(text)
         rows.append(
             SegmentRow(
-                flow.id, item, lang, info.encoding, info.segments, info.length, line, flow.path
+                flow.id,
+                item,
+                lang,
+                info.encoding,
+                info.segments,
+                info.length,
+                line,
+                flow.path,
+                kind,
             )
         )
 
     loc = flow.locations
-    for q in flow.questions:
-        for lang in flow.languages:
-            line = loc.get(f"question.{q.id}.text.{lang}", q.line)
-            add(q.id, lang, flow.render_question(q, lang, SAMPLE_CONTEXT), line)
-            if q.reprompt:
-                line = loc.get(f"question.{q.id}.reprompt.{lang}", q.line)
-                add(f"{q.id}.reprompt", lang, flow.text(q.reprompt, lang, SAMPLE_CONTEXT), line)
     for lang in flow.languages:
         if flow.intro:
             line = loc.get(f"intro.{lang}", loc.get("intro", 1))
-            add("intro", lang, flow.text(flow.intro, lang, SAMPLE_CONTEXT), line)
+            add("intro", lang, flow.text(flow.intro, lang, SAMPLE_CONTEXT), line, "intro")
+    for q in flow.questions:
+        for lang in flow.languages:
+            line = loc.get(f"question.{q.id}.text.{lang}", q.line)
+            asked = flow.render_question(q, lang, SAMPLE_CONTEXT)
+            add(q.id, lang, asked, line, "question")
+            if not q.waits or q.retries < 1:
+                continue
+            if q.reprompt:
+                line = loc.get(f"question.{q.id}.reprompt.{lang}", q.line)
+                body = flow.text(q.reprompt, lang, SAMPLE_CONTEXT) + "\n" + asked
+            else:
+                body = translate(lang, "Sorry, I didn't understand. {question}", question=asked)
+            if not q.optional:
+                # SKIP on a required question gets this instead: measure the longer one
+                refusal = translate(
+                    lang, "This question cannot be skipped. {question}", question=asked
+                )
+                if sms_info(refusal).segments > sms_info(body).segments:
+                    body = refusal
+            add(f"{q.id}.reprompt", lang, body, line, "reprompt")
+    for lang in flow.languages:
         if flow.closing:
             line = loc.get(f"closing.{lang}", loc.get("closing", 1))
-            add("closing", lang, flow.text(flow.closing, lang, SAMPLE_CONTEXT), line)
-        if flow.reminder is not None and flow.reminder.text:
+            closing = flow.text(flow.closing, lang, SAMPLE_CONTEXT)
+        else:
+            line = 1
+            closing = translate(lang, "Thank you for your feedback! Reply STOP to opt out.")
+        add("closing", lang, closing, line, "closing")
+        if flow.reminder is not None:
             line = loc.get(f"reminder.{lang}", loc.get("reminder", 1))
-            add("reminder", lang, flow.text(flow.reminder.text, lang, SAMPLE_CONTEXT), line)
+            if flow.reminder.text:
+                add(
+                    "reminder",
+                    lang,
+                    flow.text(flow.reminder.text, lang, SAMPLE_CONTEXT),
+                    line,
+                    "reminder",
+                )
+                continue
+            # the built-in reminder repeats the question it is sent for: the longest one
+            worst: tuple[int, int, str, str] | None = None
+            for q in flow.questions:
+                if not q.waits:
+                    continue
+                body = translate(
+                    lang,
+                    "Just a reminder: we would love to hear from you. {question}",
+                    question=flow.render_question(q, lang, SAMPLE_CONTEXT),
+                )
+                info = sms_info(body)
+                if worst is None or (info.segments, info.length) > worst[:2]:
+                    worst = (info.segments, info.length, q.id, body)
+            if worst is not None:
+                add(f"reminder ({worst[2]})", lang, worst[3], line, "reminder")
     return rows
+
+
+def survey_costs(report: CheckReport, price_per_segment: float) -> list[CostRow]:
+    """Estimated cost of one completed survey per flow and language: intro, every
+    question once, closing (an upper bound when branches skip questions)."""
+    totals: dict[tuple[str, str], int] = {}
+    for row in report.segment_report:
+        if row.kind in ("intro", "question", "closing"):
+            key = (row.flow_id, row.lang)
+            totals[key] = totals.get(key, 0) + row.segments
+    return [
+        CostRow(flow_id, lang, segments, round(segments * price_per_segment, 4))
+        for (flow_id, lang), segments in totals.items()
+    ]
 
 
 def _expand(paths: list[str]) -> tuple[list[Path], list[Problem]]:
@@ -185,8 +266,11 @@ def check_paths(
     return report
 
 
-def format_report(report: CheckReport, segments: bool = True) -> str:
-    """Human-readable report: problems first, then the SMS segment table and a summary."""
+def format_report(
+    report: CheckReport, segments: bool = True, price_per_segment: float | None = None
+) -> str:
+    """Human-readable report: problems first, then the SMS segment table, the estimated
+    cost of a completed survey per language (when a price is given) and a summary."""
     lines = [str(p) for p in report.problems]
     if segments and report.segment_report:
         if lines:
@@ -198,6 +282,17 @@ def format_report(report: CheckReport, segments: bool = True) -> str:
                 f"{row.flow_id:<24} {row.item:<24} {row.lang:<4} {row.encoding:<8} "
                 f"{row.length:>4} {row.segments:>3}{mark}"
             )
+        if price_per_segment is not None:
+            lines.append("")
+            lines.append(
+                f"estimated cost of one completed survey (intro, every question once, closing; "
+                f"no re-prompts or reminders) at ${price_per_segment:g} per segment:"
+            )
+            lines.append(f"{'flow':<24} {'lang':<4} {'seg':>4} {'cost':>9}")
+            for cost in survey_costs(report, price_per_segment):
+                lines.append(
+                    f"{cost.flow_id:<24} {cost.lang:<4} {cost.segments:>4} ${cost.cost:>8.4f}"
+                )
     errors = sum(1 for p in report.problems if p.is_error)
     warnings = len(report.problems) - errors
     # a flow that loaded but has an error (e.g. a warning under --strict) is not OK

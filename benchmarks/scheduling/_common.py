@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import tempfile
 from pathlib import Path
 
@@ -22,19 +23,58 @@ PG_URL = os.environ.get(
 )
 
 
-def fresh_url(backend: str) -> str:
-    """A new, migrated, empty database of ``backend`` (sqlite | postgresql)."""
+def fresh_url(backend: str) -> str | None:
+    """A new, migrated, empty database of ``backend`` (sqlite | postgresql), or None when
+    PostgreSQL cannot be reached (the reason is printed: the caller skips it).
+
+    The PostgreSQL database of ``CFBOT_BENCH_DATABASE_URL`` is created when it does not
+    exist yet (through the server's ``postgres`` database), then emptied."""
     if backend == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="cfbot-bench-")) / "bench.sqlite3"
         url = f"sqlite:///{path}"
     else:
         url = PG_URL
+        problem = ensure_pg_database(url)
+        if problem is not None:
+            print(f"skipping PostgreSQL ({url}): {problem}", flush=True)
+            return None
         engine = cfdb.get_engine(url)
         with engine.begin() as conn:
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
     migrate.upgrade(url)
     return url
+
+
+def ensure_pg_database(url: str) -> str | None:
+    """Create the database of ``url`` if it is missing; None when it is usable, else why
+    not (the server is down, the credentials are refused...)."""
+    target = sa.make_url(cfdb.normalize_url(url))
+    args = {"connect_timeout": 5}
+    try:
+        engine = sa.create_engine(target, connect_args=args)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return None
+    except sa.exc.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    name = target.database or ""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        return f"database {name!r} does not exist (and its name is not a plain word)"
+    admin = sa.create_engine(
+        target.set(database="postgres"), isolation_level="AUTOCOMMIT", connect_args=args
+    )
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        print(f"created PostgreSQL database {name!r}", flush=True)
+        return None
+    except sa.exc.SQLAlchemyError as exc:
+        return f"database {name!r} does not exist and could not be created: {exc}"
+    finally:
+        admin.dispose()
 
 
 def runtime(url: str, **overrides: object) -> Runtime:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import io
 import platform
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+import click
 from _common import append_result, fresh_url, phones, runtime
 
 from cfbot.services.visits import import_csv
@@ -50,9 +52,13 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for backend in args.backends.split(","):
-        rt = runtime(fresh_url(backend))
+        url = fresh_url(backend)
+        if url is None:
+            continue
+        rt = runtime(url)
         start = time.perf_counter()
-        report = import_csv(rt, io.BytesIO(data), now=now)
+        with click.progressbar(length=args.rows, label=f"{backend}", file=sys.stderr) as bar:
+            report = import_csv(rt, io.BytesIO(data), now=now, progress=bar.update)
         elapsed = time.perf_counter() - start
         line = (
             f"| {backend} | {report.rows:,} | {report.created:,} | {report.duplicates:,} | "

@@ -46,6 +46,7 @@ class Timed:
 
 def run(rate: float, seconds: float) -> tuple[int, int, float, float]:
     url = fresh_url("sqlite")
+    assert url is not None  # SQLite is always there
     rt = runtime(url, sms_segments_per_second=rate)
     fake = FakeTwilio("ACbench", "secret")
     channel = Timed(

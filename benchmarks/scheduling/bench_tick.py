@@ -174,6 +174,8 @@ def main() -> None:
         base = None
         for size in args.sizes:
             url = fresh_url(backend)
+            if url is None:
+                break
             load_s = load(url, size)
             rt = runtime(url)
             median, found, plan = tick(rt)

@@ -77,6 +77,8 @@ def check_routing(path: str | None) -> None:
     )
     if not routing.on_call:
         click.echo("warning: no on_call list; crisis alerts go to escalation/default", err=True)
+    for warning in routing.warnings:
+        click.echo(str(warning), err=True)
 
 
 @alerts.command("test-email")

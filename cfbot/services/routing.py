@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from cfbot.flows.yaml_marks import YamlRefused, compose_limited
+from cfbot.i18n import SUPPORTED_LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,9 @@ TOP_KEYS = (
     "crisis_resources",
     "crisis_reply",
 )
+# documentation domains (RFC 2606): an address there is a placeholder nobody reads
+PLACEHOLDER_DOMAINS = frozenset({"example.org", "example.com", "example.net"})
+PLACEHOLDER_SUFFIXES = (".example.org", ".example.com", ".example.net")
 SITE_KEYS = ("name", "staff", "programs", "on_call", "escalation", "code")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -71,9 +75,10 @@ class RoutingProblem:
     line: int
     column: int
     message: str
+    severity: str = "error"  # or "warning": the file works, but probably not as meant
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: error: {self.message}"
+        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
 
 
 class RoutingError(Exception):
@@ -129,6 +134,8 @@ class Routing:
     sites: Mapping[str, Site] = field(default_factory=lambda: MappingProxyType({}))
     crisis_resources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     crisis_reply: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # what `cfbot alerts check-routing` warns about (the file is used all the same)
+    warnings: tuple[RoutingProblem, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -241,6 +248,13 @@ class _Parser:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[RoutingProblem] = []
+        self.warnings: list[RoutingProblem] = []
+
+    def warn(self, node: yaml.Node | None, message: str) -> None:
+        line, column = 1, 1
+        if node is not None and node.start_mark is not None:
+            line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        self.warnings.append(RoutingProblem(self.path, line, column, message, "warning"))
 
     def error(self, node: yaml.Node | None, message: str) -> None:
         line, column = 1, 1
@@ -292,6 +306,9 @@ class _Parser:
             if not _EMAIL.match(value.strip()):
                 self.error(item, f"{what}: {value!r} is not an email address")
                 continue
+            domain = value.strip().rsplit("@", 1)[1].lower()
+            if domain in PLACEHOLDER_DOMAINS or domain.endswith(PLACEHOLDER_SUFFIXES):
+                self.warn(item, f"{what}: {value.strip()!r} is a placeholder address (no mail)")
             out.append(value.strip().lower())
         return tuple(dict.fromkeys(out))
 
@@ -352,9 +369,23 @@ class _Parser:
         for key in ("crisis_resources", "crisis_reply"):
             if key in top:
                 values[key] = MappingProxyType(self.texts(top[key][1], key))
+                self.unsupported_languages(top[key][1], key)
         if self.problems:
             return None
-        return Routing(**values)
+        return Routing(**values, warnings=tuple(self.warnings))
+
+    def unsupported_languages(self, node: yaml.Node, what: str) -> None:
+        """Warn about texts in a language no client is served in: they are never sent."""
+        if not isinstance(node, yaml.MappingNode):
+            return
+        for key_node, _value in node.value:
+            lang = str(getattr(key_node, "value", ""))
+            if lang not in SUPPORTED_LANGUAGES:
+                self.warn(
+                    key_node,
+                    f"{what}: {lang!r} is not a supported language "
+                    f"({', '.join(SUPPORTED_LANGUAGES)}); this text is never sent",
+                )
 
     def parse_hours(self, node: yaml.Node, values: dict[str, Any]) -> None:
         entries = self.mapping(node, "business_hours", ("days", "start", "end"))
@@ -405,6 +436,12 @@ class _Parser:
                     if not _KEY.match(prog):
                         self.error(pk, f"program key {prog!r} may use letters, digits, _ . - only")
                         continue
+                    if isinstance(pv, yaml.ScalarNode) and not pv.tag.endswith(":null"):
+                        self.warn(
+                            pv,
+                            f"site {key!r} program {prog!r} is one text, not a list: "
+                            f"write [{pv.value}] (one address per item)",
+                        )
                     programs[prog] = self.emails(pv, f"site {key!r} program {prog!r}")
             code = None
             if "code" in body:

@@ -16,6 +16,7 @@ from cfbot.web.security import check_csrf
 
 bp = Blueprint("casework", __name__, url_prefix="/dashboard")
 bp.context_processor(dashboard._staff_text)
+bp.errorhandler(404)(dashboard._not_found)
 bp.after_request(dashboard._private)
 bp.before_request(dashboard.guard)
 

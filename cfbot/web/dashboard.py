@@ -51,6 +51,7 @@ from cfbot.services.routing import Routing, get_routing
 from cfbot.web.context import get_runtime, page_language
 from cfbot.web.limits import client_ip, limiter
 from cfbot.web.security import check_csrf, csrf_token
+from cfbot.web.staff_strings import SN_
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -86,6 +87,39 @@ NEEDS: dict[str, str | None] = {
 }
 
 
+# the alert history's internal codes in plain words (st() translates the words)
+EVENT_WORDS: dict[str, str] = {
+    "created": SN_("Alert raised"),
+    "email_sent": SN_("Email sent"),
+    "escalated_email_sent": SN_("Escalation email sent"),
+    "email_failed": SN_("Email could not be sent"),
+    "escalated": SN_("Escalated (not acknowledged in time)"),
+    "reason_added": SN_("Another reason added"),
+    "repeat": SN_("Raised again"),
+    "phone_revealed": SN_("Full phone number shown"),
+    "client_replied": SN_("The client replied"),
+    "client_message": SN_("Message from the client"),
+    "acknowledged": SN_("Acknowledged"),
+    "resolved": SN_("Resolved"),
+    "assigned": SN_("Assigned"),
+    "note": SN_("Note added"),
+    "reopened": SN_("Reopened"),
+    "survey_resumed": SN_("Survey resumed"),
+    "survey_closed": SN_("Survey closed"),
+    "followup_queued": SN_("Reply to the client queued"),
+}
+CATEGORY_WORDS: dict[str, str] = {
+    "self_harm": SN_("possible self-harm"),
+    "violence_abuse": SN_("possible violence or abuse"),
+    "medical_emergency": SN_("possible medical emergency"),
+}
+
+
+def _plain(words: dict[str, str], code: str) -> str:
+    """Plain words for an internal code; an unknown code with its underscores as spaces."""
+    return words.get(code) or code.replace("_", " ")
+
+
 @bp.context_processor
 def _staff_text() -> dict[str, object]:
     lang = page_language()
@@ -102,7 +136,13 @@ def _staff_text() -> dict[str, object]:
             return 0
         return delivery_review.unknown_count_view(get_runtime(), me.scope)
 
-    return {"st": st, "unknown_count": unknown_count, "me": _me()}
+    return {
+        "st": st,
+        "unknown_count": unknown_count,
+        "me": _me(),
+        "event_words": lambda code: _plain(EVENT_WORDS, code),
+        "category_words": lambda code: _plain(CATEGORY_WORDS, code),
+    }
 
 
 @bp.after_request
@@ -166,6 +206,15 @@ def guard() -> Response | tuple[str, int] | None:
 
 
 bp.before_request(guard)
+
+
+@bp.errorhandler(404)
+def _not_found(_error: Exception) -> tuple[str, int]:
+    return render_template(
+        "dashboard/message.html",
+        title=SN_("Not found"),
+        message=SN_("There is no such alert or message, or it is not in your sites and programs."),
+    ), 404
 
 
 def _can_view(alert: alert_views.AlertRef) -> bool:
@@ -330,6 +379,7 @@ def alert_list() -> Response | str:
         mine=mine,
         now=rt.now(),
         delayed=page.delayed,
+        held=page.held,
     )
 
 

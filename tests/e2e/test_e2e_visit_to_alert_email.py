@@ -65,9 +65,9 @@ Q_OVERALL = (
     "Responda del 1 (nada) al 5 (muy)."
 )
 Q_WRONG = "Lo sentimos. ¿Qué salió mal?"
-Q_REASON = "¿Para qué fue su visita? Responda con un número."
+Q_REASON = "¿Para qué fue su visita? Elija un número."
 Q_REASON_WITH_CHOICES = (
-    Q_REASON + "\n1. Vacunas\n2. WIC\n3. Planificación familiar\n4. Prueba de ITS\n5. Otra cosa"
+    Q_REASON + "\n1. Vacunas\n2. WIC\n3. Planificación familiar\n4. Prueba ITS\n5. Otra cosa"
 )
 Q_RECOMMEND = (
     "¿Nos recomendaría a un amigo o familiar? Responda del 0 (nada probable) al 10 (muy probable)."

@@ -95,10 +95,14 @@ def local_time(routing: Routing, moment: datetime | None) -> str:
 
 
 def contact_line(session: Session, alert: Alert) -> tuple[str, str, str]:
-    """(masked phone or web-chat label, channel, language) of the alert's client."""
+    """(masked phone or web-chat label, channel, language) of the alert's client.
+
+    The language is the one the alert recorded (a crisis alert stores the language the
+    client wrote in), else the contact's."""
     contact = session.get(Contact, alert.contact_id) if alert.contact_id else None
     if contact is None:
         return "", "", ""
+    language = str((alert.details or {}).get("language") or contact.language or "")
     conversation = (
         session.get(Conversation, alert.conversation_id) if alert.conversation_id else None
     )
@@ -106,7 +110,7 @@ def contact_line(session: Session, alert: Alert) -> tuple[str, str, str]:
         return (
             _t("anonymous survey: there is no way to reach this client"),
             conversation.channel,
-            contact.language,
+            language,
         )
     if contact.phone:
         who = mask_phone(contact.phone)
@@ -117,4 +121,4 @@ def contact_line(session: Session, alert: Alert) -> tuple[str, str, str]:
     else:
         who = _t("web chat visitor #{id}", id=contact.id)
         channel = _t("web chat")
-    return who, channel, contact.language
+    return who, channel, language

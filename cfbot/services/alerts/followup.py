@@ -106,7 +106,8 @@ def form(rt: Runtime, alert_id: int) -> FollowupForm | None:
             )
         sent = _sent(session, alert_id)
         return FollowupForm(
-            language=contact.language,
+            # a crisis alert records the language the client wrote in
+            language=str((alert.details or {}).get("language") or contact.language),
             channel="sms" if contact.phone else "webchat",
             suggestions=suggestions,
             opted_out=contact.opted_out,

@@ -8,7 +8,7 @@ before a change another unit of work committed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, or_
@@ -161,10 +161,12 @@ class AlertDetail:
 
 @dataclass(frozen=True)
 class AlertList:
-    """The alert list page: alerts newest first, and since when each delayed one waits."""
+    """The alert list page: alerts newest first, since when each delayed one waits, and
+    until when each held one waits (its survey is still open)."""
 
     alerts: list[AlertView]
     delayed: dict[int, datetime]
+    held: dict[int, datetime] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- own units of work
@@ -202,9 +204,13 @@ def alert_list(
             person=visible_to,
             mine=mine,
         )
-        delayed = delayed_alert_ids(session, [a.id for a in rows if a.id is not None])
+        ids = [a.id for a in rows if a.id is not None]
+        delayed = delayed_alert_ids(session, ids)
+        held = held_alert_ids(session, ids, rt.now())
         names = assignee_names(session, rows)
-        return AlertList([AlertView.of(a, names.get(a.assigned_to_id)) for a in rows], delayed)
+        return AlertList(
+            [AlertView.of(a, names.get(a.assigned_to_id)) for a in rows], delayed, held
+        )
 
 
 def assignee_names(session: Session, rows: Sequence[Alert]) -> dict[int | None, str]:
@@ -336,4 +342,27 @@ def delayed_alert_ids(session: Session, alert_ids: Sequence[int]) -> dict[int, d
     for alert_id, since in rows:
         if alert_id is not None and since is not None:
             out[alert_id] = min(since, out.get(alert_id, since))
+    return out
+
+
+def held_alert_ids(
+    session: Session, alert_ids: Sequence[int], now: datetime
+) -> dict[int, datetime]:
+    """For the list page: alerts whose email is held (mid-survey), with the latest time it
+    goes out (it goes sooner when the survey ends)."""
+    if not alert_ids:
+        return {}
+    rows = session.exec(
+        select(MailOut.alert_id, MailOut.due_at).where(
+            col(MailOut.alert_id).in_(list(alert_ids)),
+            MailOut.status == "pending",
+            MailOut.attempts == 0,
+            col(MailOut.first_failed_at).is_(None),
+        )
+    ).all()
+    out: dict[int, datetime] = {}
+    for alert_id, due in rows:
+        # the same test as mail_state's "held" (in Python: SQLite keeps naive times)
+        if alert_id is not None and due > now:
+            out[alert_id] = max(due, out.get(alert_id, due))
     return out
