@@ -234,7 +234,7 @@ def set_disabled(
 
 def revoke_sessions(session: Session, user_id: int, now: datetime) -> None:
     """End every open session of a user."""
-    session.execute(  # type: ignore[attr-defined]
+    session.execute(
         update(StaffSession)
         .where(col(StaffSession.user_id) == user_id, col(StaffSession.revoked_at).is_(None))
         .values(revoked_at=now)

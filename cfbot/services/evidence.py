@@ -55,7 +55,7 @@ def flow_versions(rt: Any, filters: Filters, scope: frozenset[str] | None) -> li
     """Survey versions (the exact YAML clients saw) used by surveys started in the period."""
     with _read(rt) as session:
         rows = session.exec(
-            select(
+            select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
                 Conversation.flow_id,
                 FlowVersion.id,
                 FlowVersion.content_hash,
@@ -161,7 +161,7 @@ def alert_log(
             )
         entries = [
             AlertEntry(
-                id=a.id,  # type: ignore[arg-type]
+                id=a.id,
                 created_at=_utc(a.created_at),  # type: ignore[arg-type]
                 kind=a.kind,
                 severity=a.severity,
@@ -172,7 +172,7 @@ def alert_log(
                 acknowledged_at=_utc(a.acknowledged_at),
                 resolved_at=_utc(a.resolved_at),
                 resolution_note=_note(a.resolution_note),
-                actions=tuple(by_alert.get(a.id, [])),  # type: ignore[arg-type]
+                actions=tuple(by_alert.get(a.id, [])),
             )
             for a in alerts
         ]
@@ -201,7 +201,7 @@ def changes(rt: Any, filters: Filters, scope: frozenset[str] | None) -> list[Cha
     ]
     with _read(rt) as session:
         rows = session.exec(
-            select(
+            select(  # type: ignore[call-overload, misc]  # sqlmodel types select() up to 4 columns
                 Alert.id,
                 Alert.resolved_at,
                 Alert.site,

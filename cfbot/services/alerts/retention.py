@@ -26,7 +26,7 @@ def anonymise_before(rt: Runtime, cutoff: datetime) -> int:
             .where(
                 col(MailOut.created_at) < cutoff,
                 col(MailOut.status).in_(("sent", "failed")),
-                MailOut.text_body != REMOVED,
+                col(MailOut.text_body) != REMOVED,
             )
             .values(text_body=REMOVED, html_body="")
         ).rowcount
@@ -34,8 +34,8 @@ def anonymise_before(rt: Runtime, cutoff: datetime) -> int:
             update(AlertEvent)
             .where(
                 col(AlertEvent.at) < cutoff,
-                AlertEvent.action == "client_message",
-                AlertEvent.note != REMOVED,
+                col(AlertEvent.action) == "client_message",
+                col(AlertEvent.note) != REMOVED,
             )
             .values(note=REMOVED)
         ).rowcount
