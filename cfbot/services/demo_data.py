@@ -554,18 +554,18 @@ class _Builder:
             p.conversation = conv
             session.add(conv)
         session.flush()  # conversations and visits get their ids
-        for visit, inv, p in invitations:
+        for visit, inv, invited in invitations:
             inv.contact_id = visit.contact_id
             inv.visit_id = visit.id  # type: ignore[assignment]
-            if p is not None and p.conversation is not None:
-                inv.conversation_id = p.conversation.id
+            if invited is not None and invited.conversation is not None:
+                inv.conversation_id = invited.conversation.id
             session.add(inv)
         self.report.visits = self.report.invitations = len(invitations)
         self.report.conversations = len(played)
         answers: list[tuple[Message, AnswerRecorded, _Played]] = []
         for p in played:
+            assert p.conversation is not None
             conv = p.conversation
-            assert conv is not None
             address = p.contact.phone or p.contact.webchat_id or ""
             for at, direction, body, kind, recorded in p.messages:
                 msg = Message(
@@ -632,7 +632,7 @@ class _Builder:
                 continue
             conv = p.conversation
             created = p.fired_at
-            reasons = [
+            reasons: list[dict[str, Any]] = [
                 {
                     "key": f"{conv.id}:rule:{rule.index}",
                     "reason": rule.reason or rule.source,

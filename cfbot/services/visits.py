@@ -134,9 +134,10 @@ def parse_visited_at(
     try:
         value = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
     except ValueError:
-        value = _spreadsheet_time(text)
-        if value is None:
+        spreadsheet = _spreadsheet_time(text)
+        if spreadsheet is None:
             return None, "not an ISO 8601 date-time, e.g. 2025-03-01T14:30:00-06:00"
+        value = spreadsheet
     if value.tzinfo is None:
         zone = zone_or_none(zone_name) or zone_or_none(assume_zone)
         if zone is None:

@@ -83,7 +83,7 @@ def raise_dissatisfaction(
         )
         .order_by(col(Alert.id).desc())
     ).first()
-    reasons = [
+    reasons: list[dict[str, Any]] = [
         {
             "key": f"{conversation.id}:{f.key}",
             "reason": f.reason,
