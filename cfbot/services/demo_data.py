@@ -528,15 +528,15 @@ class _Builder:
         session = self.session
         session.flush()  # contacts get their ids
         for visit, _, _ in invitations:
-            visit.contact_id = self.phones[visit.phone].id  # type: ignore[assignment]
+            visit.contact_id = self.phones[visit.phone].id  # type: ignore[assignment]  # id is None only before the row is flushed
             session.add(visit)
         for p in played:
             closed = p.status != "active"
             last_at = p.messages[-1][0] if p.messages else p.started
             conv = Conversation(
-                contact_id=p.contact.id,  # type: ignore[arg-type]
+                contact_id=p.contact.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
                 flow_id=p.flow.id,
-                flow_version_id=self.versions[p.flow.id].id,  # type: ignore[arg-type]
+                flow_version_id=self.versions[p.flow.id].id,  # type: ignore[arg-type]  # id is None only before the row is flushed
                 channel=p.channel,
                 language=str(p.state.get("lang", p.lang)),
                 status=p.status,
@@ -556,7 +556,7 @@ class _Builder:
         session.flush()  # conversations and visits get their ids
         for visit, inv, invited in invitations:
             inv.contact_id = visit.contact_id
-            inv.visit_id = visit.id  # type: ignore[assignment]
+            inv.visit_id = visit.id  # type: ignore[assignment]  # id is None only before the row is flushed
             if invited is not None and invited.conversation is not None:
                 inv.conversation_id = invited.conversation.id
             session.add(inv)

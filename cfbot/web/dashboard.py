@@ -371,7 +371,7 @@ def _render_detail(
         csrf=csrf_token(),
         tz=routing.tz,
         causes=alert_actions.CAUSES,
-        people=assignable(rt, a.site, a.program) if _me() and _me().may("assign") else [],  # type: ignore[union-attr]
+        people=assignable(rt, a.site, a.program) if _me() and _me().may("assign") else [],  # type: ignore[union-attr]  # _me() is cached per request, so the second call is not None
         fu=followup.form(rt, alert_id),
         **extra,
     ), status

@@ -21,7 +21,7 @@ def anonymise_before(rt: Runtime, cutoff: datetime) -> int:
     audit trail are replaced; alert reasons, statuses, dates and staff notes stay.
     """
     with unit_of_work(rt.engine) as session:
-        changed = session.execute(  # type: ignore[attr-defined]
+        changed = session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result
             update(MailOut)
             .where(
                 col(MailOut.created_at) < cutoff,
@@ -30,7 +30,7 @@ def anonymise_before(rt: Runtime, cutoff: datetime) -> int:
             )
             .values(text_body=REMOVED, html_body="")
         ).rowcount
-        changed += session.execute(  # type: ignore[attr-defined]
+        changed += session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result
             update(AlertEvent)
             .where(
                 col(AlertEvent.at) < cutoff,
