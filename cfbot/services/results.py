@@ -563,10 +563,11 @@ def themes(rt: Any, filters: Filters, scope: frozenset[str] | None) -> Themes:
     counts: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     for raw, lang, question in rows:
-        found = {_theme_of(s) for s in score(raw, lang, question).signals} - {None}
-        for theme in sorted(found):  # type: ignore[type-var]  # None is removed from found above
-            counts[theme] += 1  # type: ignore[index]  # None is removed from found above
-            bucket = examples.setdefault(theme, [])  # type: ignore[arg-type]  # None is removed from found above
+        themes = (_theme_of(s) for s in score(raw, lang, question).signals)
+        found = {t for t in themes if t is not None}
+        for theme in sorted(found):
+            counts[theme] += 1
+            bucket = examples.setdefault(theme, [])
             if len(bucket) < THEME_EXAMPLES:
                 bucket.append(deidentify(raw))
     out = [
