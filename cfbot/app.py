@@ -48,7 +48,7 @@ def build_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         # behind a TLS-terminating proxy the URL Twilio signed is only known via headers
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
 
     runtime = build_runtime(settings)
     app.extensions["cfbot"] = runtime

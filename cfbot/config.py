@@ -244,7 +244,7 @@ class Settings(BaseSettings):
         """Read settings from ``environ`` (default ``os.environ``) and apply overrides."""
         token = _ENVIRON.set(os.environ if environ is None else environ)
         try:
-            settings = cls(**overrides)  # type: ignore[arg-type]
+            settings = cls(**overrides)  # type: ignore[arg-type]  # overrides are checked by pydantic
         except ValidationError as exc:
             raise ConfigError(_explain(exc)) from exc
         except SettingsError as exc:

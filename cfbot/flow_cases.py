@@ -29,7 +29,7 @@ messages of *this* step; a step with no action checks the previous action's mess
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -118,7 +118,7 @@ def _flows_of(flow_set: Any) -> Mapping[str, Flow]:
     raise TypeError("flow_set must be a FlowSet, a FlowRegistry or a mapping of id to Flow")
 
 
-def case_files(paths: list[str] | list[Path]) -> list[Path]:
+def case_files(paths: Sequence[str | Path]) -> list[Path]:
     """Expand directories to the ``*.yaml``/``*.yml`` files directly inside them."""
     files: list[Path] = []
     for raw in paths:

@@ -114,7 +114,7 @@ def _staff_translations(lang: str, base: str) -> gettext.NullTranslations:
     # client catalog, then English
     staff = _translations(lang, base, STAFF_DOMAIN)
     combined = copy.copy(staff)
-    combined._fallback = None  # type: ignore[attr-defined]
+    combined._fallback = None  # type: ignore[attr-defined]  # _fallback is private to gettext and not in typeshed
     combined.add_fallback(_translations(lang, base))
     return combined
 

@@ -427,9 +427,9 @@ class AnswerLabel(SQLModel, table=True):
 
 
 # date-range reads of the results pages (kept out of the class bodies above)
-sa.Index("ix_conversation_started_at", Conversation.__table__.c.started_at)  # type: ignore[attr-defined]
-sa.Index("ix_answer_created_at", Answer.__table__.c.created_at)  # type: ignore[attr-defined]
-sa.Index("ix_visit_visited_at", Visit.__table__.c.visited_at)  # type: ignore[attr-defined]
+sa.Index("ix_conversation_started_at", Conversation.__table__.c.started_at)  # type: ignore[attr-defined]  # SQLModel does not type __table__
+sa.Index("ix_answer_created_at", Answer.__table__.c.created_at)  # type: ignore[attr-defined]  # SQLModel does not type __table__
+sa.Index("ix_visit_visited_at", Visit.__table__.c.visited_at)  # type: ignore[attr-defined]  # SQLModel does not type __table__
 
 
 # --------------------------------------------------------------------------- accounts
@@ -517,18 +517,18 @@ class AuditEntry(SQLModel, table=True):
 # 0010_results_indexes: big periods on the results, responses and export reads
 sa.Index(
     "ix_conversation_started_at_id",
-    Conversation.__table__.c.started_at,
-    Conversation.__table__.c.id,
-)  # type: ignore[attr-defined]
+    Conversation.__table__.c.started_at,  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    Conversation.__table__.c.id,  # type: ignore[attr-defined]  # SQLModel does not type __table__
+)
 sa.Index(
     "ix_conversation_site_started_at",
-    Conversation.__table__.c.site,
-    Conversation.__table__.c.started_at,
-)  # type: ignore[attr-defined]
+    Conversation.__table__.c.site,  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    Conversation.__table__.c.started_at,  # type: ignore[attr-defined]  # SQLModel does not type __table__
+)
 sa.Index(
     "ix_answer_conversation_type_value",
-    Answer.__table__.c.conversation_id,  # type: ignore[attr-defined]
-    Answer.__table__.c.question_type,  # type: ignore[attr-defined]
-    Answer.__table__.c.value_number,  # type: ignore[attr-defined]
+    Answer.__table__.c.conversation_id,  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    Answer.__table__.c.question_type,  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    Answer.__table__.c.value_number,  # type: ignore[attr-defined]  # SQLModel does not type __table__
 )
-sa.Index("ix_alert_resolved_at", Alert.__table__.c.resolved_at)  # type: ignore[attr-defined]
+sa.Index("ix_alert_resolved_at", Alert.__table__.c.resolved_at)  # type: ignore[attr-defined]  # SQLModel does not type __table__

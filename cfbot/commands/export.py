@@ -94,7 +94,7 @@ def answers(
     """
     from cfbot.services.exports import ExportError, ExportQuery, write_export
 
-    if start > end:  # type: ignore[operator]
+    if start > end:  # type: ignore[operator]  # click callbacks give datetimes
         raise click.BadParameter(
             f"--from {start} is after --to {end}", param_hint="'--from' / '--to'"
         )
@@ -105,8 +105,8 @@ def answers(
     rt = cli_runtime(log=False)
     try:
         query = ExportQuery(
-            start=start,  # type: ignore[arg-type]
-            end=end,  # type: ignore[arg-type]
+            start=start,  # type: ignore[arg-type]  # click callbacks give datetimes
+            end=end,  # type: ignore[arg-type]  # click callbacks give datetimes
             timezone=rt.settings.timezone,
             site=site or None,
             with_phones=with_phones,

@@ -47,7 +47,7 @@ def qr(site: str | None, visit_id: int | None, flow_id: str | None, out: str) ->
     kind = Path(out).suffix.lower().lstrip(".")
     rt = cli_runtime()
     try:
-        url = visit_url(rt, visit_id) if visit_id is not None else poster_for(rt, site, flow_id).url  # type: ignore[arg-type]
+        url = visit_url(rt, visit_id) if visit_id is not None else poster_for(rt, site, flow_id).url  # type: ignore[arg-type]  # site is given when visit_id is not (checked above)
         data = qr_code(url, kind)
     except PrintableError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -67,7 +67,7 @@ def phab(
         raise click.UsageError("give --out FILE.pdf and/or --html FILE.html")
     rt = cli_runtime(log=False)
     try:
-        data = build_report(rt, start, end, site)  # type: ignore[arg-type]
+        data = build_report(rt, start, end, site)  # type: ignore[arg-type]  # click callback gives a date for the required option
     except ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="'--from' / '--to'") from None
     html = render_html(data, lang)

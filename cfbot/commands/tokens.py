@@ -48,7 +48,7 @@ def list_() -> None:
     from cfbot.services.tokens import list_tokens
 
     def fmt(value: object) -> str:
-        return value.strftime("%Y-%m-%d %H:%M") if value else "-"  # type: ignore[attr-defined]
+        return value.strftime("%Y-%m-%d %H:%M") if value else "-"  # type: ignore[attr-defined]  # value is a datetime or None
 
     for t in list_tokens(cli_runtime(log=False)):
         state = "revoked" if t.revoked_at else "active"

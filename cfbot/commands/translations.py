@@ -83,8 +83,8 @@ def extract() -> None:
         pot = locales_dir() / f"{domain}.pot"
         pot.parent.mkdir(parents=True, exist_ok=True)
         with pot.open("wb") as fh:
-            write_po(fh, catalog, width=100, sort_output=True, omit_header=False)  # type: ignore[arg-type]
-        click.echo(f"wrote {pot} ({len(catalog)} messages)")  # type: ignore[arg-type]
+            write_po(fh, catalog, width=100, sort_output=True, omit_header=False)  # type: ignore[arg-type]  # extract_catalog is typed object to keep babel a lazy import
+        click.echo(f"wrote {pot} ({len(catalog)} messages)")  # type: ignore[arg-type]  # extract_catalog is typed object to keep babel a lazy import
 
 
 @translations.command("update")
@@ -107,7 +107,7 @@ def _update_domain(domain: str) -> None:
         po.parent.mkdir(parents=True, exist_ok=True)
         catalog = read_catalog(lang, domain) or Catalog(project="cfbot", charset="utf-8")
         # no fuzzy guesses: a near-miss translation shown to clients is worse than none
-        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)  # type: ignore[arg-type]
+        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)  # type: ignore[arg-type]  # extract_catalog is typed object to keep babel a lazy import
         catalog.obsolete.clear()
         catalog.language_team = lang
         catalog.mime_headers  # noqa: B018 - forces header generation
@@ -172,7 +172,7 @@ def check() -> None:
 
 def _check_domain(domain: str, languages: tuple[str, ...], optional: bool = False) -> bool:
     """Report missing translations of ``domain`` in ``languages``; True when any."""
-    wanted = {str(m.id) for m in extract_catalog(domain) if m.id}  # type: ignore[attr-defined]
+    wanted = {str(m.id) for m in extract_catalog(domain) if m.id}  # type: ignore[attr-defined]  # extract_catalog is typed object to keep babel a lazy import
     failed = False
     for lang in languages:
         catalog = read_catalog(lang, domain)

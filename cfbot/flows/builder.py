@@ -204,6 +204,9 @@ class Builder(ReachBuilder):
 
         if ctx.has_errors or flow_id is None or not questions:
             return None
+        reach_args: dict[str, Any] = {
+            k: frozen_map(v) if isinstance(v, dict) else v for k, v in reach.items()
+        }
         return Flow(
             id=flow_id,
             name=name,
@@ -226,7 +229,7 @@ class Builder(ReachBuilder):
             warnings=tuple(p for p in ctx.problems if not p.is_error),
             locations=frozen_map(self.locations),
             web_closing=frozen_map(web_closing),
-            **{k: frozen_map(v) if isinstance(v, dict) else v for k, v in reach.items()},
+            **reach_args,
         )
 
     def parse_languages(self, entry: tuple[yaml.Node, yaml.Node] | None) -> tuple[str, ...]:

@@ -193,7 +193,7 @@ class _Run:
             if expiry is not None and due >= expiry:
                 due = None
         st["reminder_at"] = _iso(due)
-        self.events.append(WaitStarted(question_id, due, expiry))  # type: ignore[arg-type]
+        self.events.append(WaitStarted(question_id, due, expiry))  # type: ignore[arg-type]  # expires_at is always set while a question waits
 
     def after(self, question: Question) -> Question | None:
         st = self.state

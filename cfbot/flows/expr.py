@@ -191,7 +191,7 @@ class Call(Node):
     col: int
 
     @property
-    def is_condition(self) -> bool:  # type: ignore[override]
+    def is_condition(self) -> bool:  # type: ignore[override]  # a property in place of the base dataclass field
         return self.func == "answered"
 
     def evaluate(self, answers, sentiments):
@@ -390,7 +390,7 @@ class _Parser:
             if num.kind != "NUM":
                 raise ExprError("'-' must be followed by a number", tok.col)
             self.advance()
-            return Literal(-num.value, tok.col)  # type: ignore[operator]
+            return Literal(-num.value, tok.col)  # type: ignore[operator]  # a NUM token's value is a number
         if tok.kind == "STR":
             self.advance()
             return Literal(tok.value, tok.col)

@@ -264,4 +264,4 @@ def render_pdf(html: str) -> bytes:
     def no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise ValueError(f"the report fetches nothing ({url})")
 
-    return HTML(string=html, url_fetcher=no_fetch, base_url=str(TEMPLATES)).write_pdf()  # type: ignore[no-any-return]
+    return HTML(string=html, url_fetcher=no_fetch, base_url=str(TEMPLATES)).write_pdf()

@@ -220,7 +220,7 @@ def set_disabled(
         user.updated_at = now
         session.add(user)
         if disabled:
-            revoke_sessions(session, user.id, now)  # type: ignore[arg-type]
+            revoke_sessions(session, user.id, now)  # type: ignore[arg-type]  # id is None only before the row is flushed
         audit.add(
             session,
             actor,
@@ -234,7 +234,7 @@ def set_disabled(
 
 def revoke_sessions(session: Session, user_id: int, now: datetime) -> None:
     """End every open session of a user."""
-    session.execute(  # type: ignore[attr-defined]
+    session.execute(
         update(StaffSession)
         .where(col(StaffSession.user_id) == user_id, col(StaffSession.revoked_at).is_(None))
         .values(revoked_at=now)
@@ -288,7 +288,7 @@ def import_routing(rt: Runtime, *, actor: str = "cli", now: datetime | None = No
         elif isinstance(sites, set):
             sites.add(site)
         if program:
-            entry[2].add(program)  # type: ignore[attr-defined]
+            entry[2].add(program)  # type: ignore[attr-defined]  # entry is a list of mixed types; entry[2] is always a set
 
     for key, site in routing.sites.items():
         for program, addresses in site.programs.items():
@@ -304,7 +304,7 @@ def import_routing(rt: Runtime, *, actor: str = "cli", now: datetime | None = No
         if address in existing:
             continue
         site_list = sorted(sites) if isinstance(sites, set) else []
-        program_list = sorted(programs) if role == "staff" else []  # type: ignore[call-overload]
+        program_list = sorted(programs) if role == "staff" else []  # type: ignore[call-overload]  # programs is a set when role is staff (mixed-type entry list)
         save_user(rt, address, str(role), site_list, program_list, actor=actor, now=now)
         created.append(f"{address}\t{role}\t{','.join(site_list) or '*'}\t{','.join(program_list)}")
     return created

@@ -108,5 +108,5 @@ def purge_before(rt: Runtime, now: datetime | None = None) -> int:
         return 0
     cutoff = (now or rt.now()) - timedelta(days=days)
     with unit_of_work(rt.engine) as session:
-        result = session.execute(delete(AuditEntry).where(col(AuditEntry.at) < cutoff))  # type: ignore[attr-defined]
-        return int(result.rowcount or 0)
+        result = session.execute(delete(AuditEntry).where(col(AuditEntry.at) < cutoff))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result

@@ -253,9 +253,9 @@ def start_conversation(
     sprint = engine.start(flow, now, lang=lang or contact.language, context=ctx, channel=channel)
     language = sprint.state.get("lang", lang or flow.languages[0])
     conversation = Conversation(
-        contact_id=contact.id,  # type: ignore[arg-type]
+        contact_id=contact.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
         flow_id=flow.id,
-        flow_version_id=version.id,  # type: ignore[arg-type]
+        flow_version_id=version.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
         channel=channel,
         language=language,
         status=ConversationStatus.ACTIVE,
@@ -335,7 +335,7 @@ def _answer_row(
     qtype = question.type if question is not None else ""
     value = event.value
     row = Answer(
-        conversation_id=conversation.id,  # type: ignore[arg-type]
+        conversation_id=conversation.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
         contact_id=conversation.contact_id,
         flow_id=flow.id,
         flow_version_id=version_id,

@@ -161,7 +161,7 @@ def handle_crisis(ctx: InboundContext) -> bool:
         language=lang,
     )
     note = f"{tier} reply sent ({lang})" + ("; survey paused" if paused else "")
-    alerts.log_event(session, alert.id, "client_replied", now, note=note)  # type: ignore[arg-type]
+    alerts.log_event(session, alert.id, "client_replied", now, note=note)  # type: ignore[arg-type]  # id is None only before the row is flushed
     log.warning(
         "%s message (%s) from %s in conversation %s: alert %s, %s",
         tier,
@@ -225,7 +225,7 @@ def handle_crisis_followup(ctx: InboundContext) -> bool:
     alert.details = details
     alert.updated_at = now
     session.add(alert)
-    alerts.log_event(session, alert.id, "client_message", now, note=ctx.text[:2000])  # type: ignore[arg-type]
+    alerts.log_event(session, alert.id, "client_message", now, note=ctx.text[:2000])  # type: ignore[arg-type]  # id is None only before the row is flushed
     # answer in the language the client wrote in (short texts: the conversation's)
     lang = _written_language(ctx.text, ctx.language)
     ctx.reply(builtin_followup_reply(lang), kind="crisis")

@@ -528,15 +528,15 @@ class _Builder:
         session = self.session
         session.flush()  # contacts get their ids
         for visit, _, _ in invitations:
-            visit.contact_id = self.phones[visit.phone].id  # type: ignore[assignment]
+            visit.contact_id = self.phones[visit.phone].id  # type: ignore[assignment]  # id is None only before the row is flushed
             session.add(visit)
         for p in played:
             closed = p.status != "active"
             last_at = p.messages[-1][0] if p.messages else p.started
             conv = Conversation(
-                contact_id=p.contact.id,  # type: ignore[arg-type]
+                contact_id=p.contact.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
                 flow_id=p.flow.id,
-                flow_version_id=self.versions[p.flow.id].id,  # type: ignore[arg-type]
+                flow_version_id=self.versions[p.flow.id].id,  # type: ignore[arg-type]  # id is None only before the row is flushed
                 channel=p.channel,
                 language=str(p.state.get("lang", p.lang)),
                 status=p.status,
@@ -554,18 +554,18 @@ class _Builder:
             p.conversation = conv
             session.add(conv)
         session.flush()  # conversations and visits get their ids
-        for visit, inv, p in invitations:
+        for visit, inv, invited in invitations:
             inv.contact_id = visit.contact_id
-            inv.visit_id = visit.id  # type: ignore[assignment]
-            if p is not None and p.conversation is not None:
-                inv.conversation_id = p.conversation.id
+            inv.visit_id = visit.id  # type: ignore[assignment]  # id is None only before the row is flushed
+            if invited is not None and invited.conversation is not None:
+                inv.conversation_id = invited.conversation.id
             session.add(inv)
         self.report.visits = self.report.invitations = len(invitations)
         self.report.conversations = len(played)
         answers: list[tuple[Message, AnswerRecorded, _Played]] = []
         for p in played:
+            assert p.conversation is not None
             conv = p.conversation
-            assert conv is not None
             address = p.contact.phone or p.contact.webchat_id or ""
             for at, direction, body, kind, recorded in p.messages:
                 msg = Message(
@@ -632,7 +632,7 @@ class _Builder:
                 continue
             conv = p.conversation
             created = p.fired_at
-            reasons = [
+            reasons: list[dict[str, Any]] = [
                 {
                     "key": f"{conv.id}:rule:{rule.index}",
                     "reason": rule.reason or rule.source,

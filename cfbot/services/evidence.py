@@ -55,7 +55,7 @@ def flow_versions(rt: Any, filters: Filters, scope: frozenset[str] | None) -> li
     """Survey versions (the exact YAML clients saw) used by surveys started in the period."""
     with _read(rt) as session:
         rows = session.exec(
-            select(
+            select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
                 Conversation.flow_id,
                 FlowVersion.id,
                 FlowVersion.content_hash,
@@ -73,7 +73,7 @@ def flow_versions(rt: Any, filters: Filters, scope: frozenset[str] | None) -> li
             .order_by(Conversation.flow_id, FlowVersion.id)
         ).all()
     return [
-        VersionUse(str(f), int(v), str(h or "")[:12], _utc(seen), int(n))  # type: ignore[arg-type]
+        VersionUse(str(f), int(v), str(h or "")[:12], _utc(seen), int(n))  # type: ignore[arg-type]  # _utc keeps a non-null column non-null
         for f, v, h, seen, n in rows
     ]
 
@@ -157,12 +157,12 @@ def alert_log(
         by_alert: dict[int, list[AlertAction]] = {}
         for e in events:
             by_alert.setdefault(e.alert_id, []).append(
-                AlertAction(_utc(e.at), e.action, e.actor, _note(e.note))  # type: ignore[arg-type]
+                AlertAction(_utc(e.at), e.action, e.actor, _note(e.note))  # type: ignore[arg-type]  # _utc keeps a non-null column non-null
             )
         entries = [
             AlertEntry(
-                id=a.id,  # type: ignore[arg-type]
-                created_at=_utc(a.created_at),  # type: ignore[arg-type]
+                id=a.id,
+                created_at=_utc(a.created_at),  # type: ignore[arg-type]  # _utc keeps a non-null column non-null
                 kind=a.kind,
                 severity=a.severity,
                 site=a.site,
@@ -172,7 +172,7 @@ def alert_log(
                 acknowledged_at=_utc(a.acknowledged_at),
                 resolved_at=_utc(a.resolved_at),
                 resolution_note=_note(a.resolution_note),
-                actions=tuple(by_alert.get(a.id, [])),  # type: ignore[arg-type]
+                actions=tuple(by_alert.get(a.id, [])),
             )
             for a in alerts
         ]
@@ -201,7 +201,7 @@ def changes(rt: Any, filters: Filters, scope: frozenset[str] | None) -> list[Cha
     ]
     with _read(rt) as session:
         rows = session.exec(
-            select(
+            select(  # type: ignore[call-overload, misc]  # sqlmodel types select() up to 4 columns
                 Alert.id,
                 Alert.resolved_at,
                 Alert.site,
@@ -215,7 +215,7 @@ def changes(rt: Any, filters: Filters, scope: frozenset[str] | None) -> list[Cha
             .limit(ALERT_LOG_LIMIT)
         ).all()
     return [
-        Change(int(i), _utc(at), s, p, _note(r), _note(n), by or "")  # type: ignore[arg-type]
+        Change(int(i), _utc(at), s, p, _note(r), _note(n), by or "")  # type: ignore[arg-type]  # _utc keeps a non-null column non-null
         for i, at, s, p, r, n, by in rows
     ]
 

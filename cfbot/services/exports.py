@@ -127,7 +127,7 @@ def neutralise(value: str) -> str:
 # --------------------------------------------------------------------------- rows
 
 
-def _statement(query: ExportQuery) -> sa.Select[Any]:
+def _statement(query: ExportQuery) -> sa.Select[*tuple[Any, ...]]:
     lower, upper = query.utc_bounds()
     stmt = (
         sa.select(
@@ -168,7 +168,9 @@ def _statement(query: ExportQuery) -> sa.Select[Any]:
     return _dashboard_filters(stmt, query)
 
 
-def _dashboard_filters(stmt: sa.Select[Any], query: ExportQuery) -> sa.Select[Any]:
+def _dashboard_filters(
+    stmt: sa.Select[*tuple[Any, ...]], query: ExportQuery
+) -> sa.Select[*tuple[Any, ...]]:
     if query.sites is not None:
         stmt = stmt.where(col(Conversation.site).in_(sorted(query.sites)))
     for column, value in (
@@ -185,8 +187,8 @@ def _dashboard_filters(stmt: sa.Select[Any], query: ExportQuery) -> sa.Select[An
         other = aliased(Answer)
         stmt = stmt.where(
             sa.exists().where(
-                other.conversation_id == col(Conversation.id),
-                other.raw_text.ilike(f"%{escaped}%", escape="\\"),
+                col(other.conversation_id) == col(Conversation.id),
+                col(other.raw_text).ilike(f"%{escaped}%", escape="\\"),
             )
         )
     return stmt

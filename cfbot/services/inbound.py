@@ -83,7 +83,7 @@ def run_flow(ctx: InboundContext) -> bool:
             ctx.reply(no_survey_reply(rt, contact.language), kind="notice")
             return True
         flow = found.flow
-        refused = keyword_start.refusal(rt, session, contact.id, flow, found.lang, now)  # type: ignore[arg-type]
+        refused = keyword_start.refusal(rt, session, contact.id, flow, found.lang, now)  # type: ignore[arg-type]  # id is None only before the row is flushed
         if refused is not None:
             ctx.reply(refused, kind="notice")
             return True
@@ -365,7 +365,7 @@ def process_message(
     """Run one stored inbound message through :data:`PIPELINE` under the contact's lock,
     then evaluate alerts and store the replies: ``immediate`` ones travel in the current
     response (stored as sent), the others are queued for the outbox."""
-    conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
+    conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
     if message.channel in PHONE_CHANNELS and (contact.unreachable or contact.delivery_failures):
         # a number that texts us is a reachable mobile, whatever earlier sends said; done
         # here, before any step, so a crisis text (handled first) resets it too

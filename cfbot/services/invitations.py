@@ -176,8 +176,8 @@ def new_invitation(
         now,
     )
     inv = Invitation(
-        visit_id=visit.id,  # type: ignore[arg-type]
-        contact_id=contact.id,  # type: ignore[arg-type]
+        visit_id=visit.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
+        contact_id=contact.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
         flow_id=flow.id,
         status=InvitationStatus.SCHEDULED,
         send_at=send_at,

@@ -155,9 +155,10 @@ def send_due_mail(
             log.exception("mail provider failed")
             error = MailError(f"{type(exc).__name__}: {exc}"[:300])
         with unit_of_work(rt.engine) as session:
-            row = session.get(MailOut, item.id)
-            if row is None:  # pragma: no cover
+            found = session.get(MailOut, item.id)
+            if found is None:  # pragma: no cover
                 continue
+            row = found
             first_failure = False
             if error is None:
                 row.status = "sent"

@@ -161,7 +161,7 @@ def funnel(rt: Any, filters: Filters, scope: frozenset[str] | None) -> Funnel:
     sent = col(Invitation.status) == "sent"
     with _read(rt) as session:
         row = session.exec(
-            select(
+            select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
                 sa.func.count(),
                 _count(sent),
                 _count(sa.and_(sent, sa.or_(confirmed, answered))),
@@ -290,12 +290,12 @@ def satisfaction(rt: Any, filters: Filters, scope: frozenset[str] | None) -> Sat
             select(Answer.flow_id, Answer.question_id, Answer.value_number, sa.func.count())
             .join(Conversation, col(Conversation.id) == col(Answer.conversation_id))
             .where(*_answer_base(filters, scope, "rating"))
-            .group_by(Answer.flow_id, Answer.question_id, Answer.value_number)
+            .group_by(Answer.flow_id, Answer.question_id, col(Answer.value_number))
         ).all()
         promoter = col(Answer.value_number) >= 9
         detractor = col(Answer.value_number) <= 6
         nps_rows = session.exec(
-            select(
+            select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
                 Answer.flow_id,
                 Answer.question_id,
                 sa.func.count(),
@@ -429,7 +429,7 @@ def _groups(
         col(Answer.value_number).is_not(None),
     )
     answers = session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
             key.label("k"),
             _count(rating),
             _count(sa.and_(rating, _top_two(rt))),
@@ -563,10 +563,11 @@ def themes(rt: Any, filters: Filters, scope: frozenset[str] | None) -> Themes:
     counts: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     for raw, lang, question in rows:
-        found = {_theme_of(s) for s in score(raw, lang, question).signals} - {None}
-        for theme in sorted(found):  # type: ignore[type-var]
-            counts[theme] += 1  # type: ignore[index]
-            bucket = examples.setdefault(theme, [])  # type: ignore[arg-type]
+        themes = (_theme_of(s) for s in score(raw, lang, question).signals)
+        found = {t for t in themes if t is not None}
+        for theme in sorted(found):
+            counts[theme] += 1
+            bucket = examples.setdefault(theme, [])
             if len(bucket) < THEME_EXAMPLES:
                 bucket.append(deidentify(raw))
     out = [
@@ -784,8 +785,8 @@ def responses(
             channel=c.channel,
             status=c.status,
             contact=_who(c, phone),
-            answers=by_conv.get(c.id, []),  # type: ignore[arg-type]
-            alert_ids=alert_ids.get(c.id, []),  # type: ignore[arg-type]
+            answers=by_conv.get(c.id, []),
+            alert_ids=alert_ids.get(c.id, []),
         )
         for c, phone in convs
     ]

@@ -41,19 +41,19 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
     cutoff = now - timedelta(days=days)
     changed = 0
     with unit_of_work(rt.engine) as session:
-        changed += session.execute(  # type: ignore[attr-defined]
+        changed += session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result
             update(Message)
             .where(col(Message.created_at) < cutoff, col(Message.body) != REMOVED)
             .where(col(Message.status).notin_(("queued", "sending")))
             .values(body=REMOVED, address="")
         ).rowcount
-        changed += session.execute(  # type: ignore[attr-defined]
+        changed += session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result
             update(Answer)
             .where(col(Answer.created_at) < cutoff, col(Answer.question_type) == "text")
             .where(col(Answer.raw_text) != REMOVED)
             .values(raw_text=REMOVED, value_text=None)
         ).rowcount
-        changed += session.execute(  # type: ignore[attr-defined]
+        changed += session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result
             update(Visit)
             .where(col(Visit.created_at) < cutoff, col(Visit.phone) != "")
             .values(phone="", first_name=None)
@@ -67,7 +67,7 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
             col(Conversation.contact_id) == col(Contact.id),
             col(Conversation.updated_at) >= cutoff,
         )
-        changed += session.execute(  # type: ignore[attr-defined]
+        changed += session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result
             update(Contact)
             .where(col(Contact.first_name).is_not(None), col(Contact.updated_at) < cutoff)
             .where(~recent_visit, ~recent_conv)

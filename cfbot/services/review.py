@@ -95,7 +95,7 @@ def review_queue(
         ).all()
     items = [
         QueueItem(
-            a.id,  # type: ignore[arg-type]
+            a.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
             a.conversation_id,
             a.created_at,
             s,
@@ -138,7 +138,7 @@ def record_label(
     if label not in LABELS:
         raise ReviewError("Choose fine, complaint or crisis.")
     now = now or rt.now()
-    gloss = " ".join(gloss.split())[:MAX_GLOSS] or None  # type: ignore[assignment]
+    gloss = " ".join(gloss.split())[:MAX_GLOSS] or None  # type: ignore[assignment]  # gloss becomes None when blank
     with unit_of_work(rt.engine) as session:
         answer = session.get(Answer, answer_id)
         conversation = session.get(Conversation, answer.conversation_id) if answer else None

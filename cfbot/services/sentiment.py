@@ -459,7 +459,7 @@ def _match(lex: _Lexicon, folded: str, tok: _Tokens, qkind: str | None) -> list[
 
     if lex.terms_re is not None:
         for m in lex.terms_re.finditer(folded):
-            add(m, lex.term_valences[m.lastindex - 1], m.group().strip())  # type: ignore[operator]
+            add(m, lex.term_valences[m.lastindex - 1], m.group().strip())  # type: ignore[operator]  # lastindex is set: every alternative is a group
     if lex.duration_re is not None:
         waiting = qkind is not None or (lex.wait_re is not None and lex.wait_re.search(folded))
         if waiting:
@@ -480,7 +480,7 @@ def _match(lex: _Lexicon, folded: str, tok: _Tokens, qkind: str | None) -> list[
     if qkind is not None and lex.topics_re is not None:
         for m in lex.topics_re.finditer(folded):
             if not _overlaps(spans, m.start(), m.end()):
-                add(m, lex.topic_valences[m.lastindex - 1], f"topic:{m.group().strip()}")  # type: ignore[operator]
+                add(m, lex.topic_valences[m.lastindex - 1], f"topic:{m.group().strip()}")  # type: ignore[operator]  # lastindex is set: every alternative is a group
     cpos = _contrast_pos(lex, tok) if hits else None
     if cpos is not None:
         hits = [
@@ -667,10 +667,10 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
     if lex is not None:
         candidates.append((code, lex, code == "en"))
     if code != "en" and _looks_english(tok):
-        candidates.append(("en", _lexicon("en"), True))  # type: ignore[arg-type]
+        candidates.append(("en", _lexicon("en"), True))  # type: ignore[arg-type]  # English and the fallback lexicons always exist
     for other in _FALLBACK_ORDER:
         if other != code:
-            candidates.append((other, _lexicon(other), False))  # type: ignore[arg-type]
+            candidates.append((other, _lexicon(other), False))  # type: ignore[arg-type]  # English and the fallback lexicons always exist
 
     for idx, (cand_lang, cand, use_vader) in enumerate(candidates):
         part = _collect(cand, body, folded, tok, qkind, use_vader=use_vader)

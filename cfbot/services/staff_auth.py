@@ -193,7 +193,7 @@ def redeem(
         if reason is None:
             assert row is not None and user is not None and user.id is not None
             # single use even when two tabs race: only one UPDATE finds used_at empty
-            claimed = session.execute(  # type: ignore[attr-defined]
+            claimed = session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result
                 update(LoginRequest)
                 .where(col(LoginRequest.id) == row.id, col(LoginRequest.used_at).is_(None))
                 .values(used_at=now, status="used")

@@ -167,7 +167,7 @@ def _start_on_web(
     webchat_id: str,
     now: datetime,
 ) -> Conversation:
-    if open_conversation(session, contact.id) is not None:  # type: ignore[arg-type]
+    if open_conversation(session, contact.id) is not None:  # type: ignore[arg-type]  # id is None only before the row is flushed
         raise LinkRefused(410, "busy")
     flow = rt.flows.get(visit.flow_id)
     if flow is None:

@@ -134,9 +134,10 @@ def parse_visited_at(
     try:
         value = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
     except ValueError:
-        value = _spreadsheet_time(text)
-        if value is None:
+        spreadsheet = _spreadsheet_time(text)
+        if spreadsheet is None:
             return None, "not an ISO 8601 date-time, e.g. 2025-03-01T14:30:00-06:00"
+        value = spreadsheet
     if value.tzinfo is None:
         zone = zone_or_none(zone_name) or zone_or_none(assume_zone)
         if zone is None:
@@ -323,12 +324,12 @@ def _store(
             for row in session.exec(
                 select(Visit).where(Visit.source == source, col(Visit.external_id).in_(chunk))
             ).all():
-                existing[(row.source, row.external_id)] = row  # type: ignore[index]
+                existing[(row.source, row.external_id)] = row  # type: ignore[index]  # SQLModel types external_id as optional; the query filters on it
     phones = sorted({v.phone for _, v in items})
     contacts: dict[str, Contact] = {}
     for chunk in _chunks(phones, 500):
         for contact in session.exec(select(Contact).where(col(Contact.phone).in_(chunk))).all():
-            contacts[contact.phone] = contact  # type: ignore[index]
+            contacts[contact.phone] = contact  # type: ignore[index]  # SQLModel types phone as optional; the query filters on it
 
     fresh: list[tuple[ItemResult, VisitIn, Visit]] = []
     seen: dict[tuple[str, str], ItemResult] = {}
@@ -358,7 +359,7 @@ def _store(
             contact = known
         _update_contact(contact, v, now)
         # contact_id is filled in after the flush below gives new contacts their ids
-        visit = Visit(  # type: ignore[call-arg]
+        visit = Visit(  # type: ignore[call-arg]  # contact_id is filled in after the flush below
             source=v.source,
             external_id=v.external_id,
             phone=v.phone,
@@ -378,7 +379,7 @@ def _store(
             seen[key] = result
     session.flush()  # contacts get ids
     for _, v, visit in fresh:
-        visit.contact_id = contacts[v.phone].id  # type: ignore[assignment]
+        visit.contact_id = contacts[v.phone].id  # type: ignore[assignment]  # id is None only before the row is flushed
         session.add(visit)
     session.flush()  # visits get ids
     invitations = []

@@ -60,8 +60,8 @@ def start_chat(
     choices = reach.site_choices(rt) if flow.ask_site and not site else None
     with unit_of_work(rt.engine) as session:
         contact = get_or_create_contact(session, "webchat", webchat_id, now, language=lang)
-        contact = lock_contact(session, contact.id)  # type: ignore[arg-type]
-        if open_conversation(session, contact.id) is not None:  # type: ignore[arg-type]
+        contact = lock_contact(session, contact.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
+        if open_conversation(session, contact.id) is not None:  # type: ignore[arg-type]  # id is None only before the row is flushed
             return
         conversation, outs = start_conversation(
             session,
@@ -93,12 +93,12 @@ def switch_chat_language(
         contact = session.exec(select(Contact).where(Contact.webchat_id == webchat_id)).first()
         if contact is None:
             return False
-        contact = lock_contact(session, contact.id)  # type: ignore[arg-type]
+        contact = lock_contact(session, contact.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
         if contact.language != lang:
             contact.language = lang
             contact.updated_at = now
             session.add(contact)
-        conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
+        conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
         if conversation is None or conversation.language == lang:
             return False
         flow = flow_for_conversation(session, conversation)
@@ -141,7 +141,7 @@ def chat_view(rt: Runtime, webchat_id: str, after_id: int = 0, limit: int = 200)
             # reminders wait for the dispatcher to mark them delivered
             if not (row.direction == Direction.OUT and row.status == MessageStatus.QUEUED)
         ]
-        is_open = open_conversation(session, contact.id) is not None  # type: ignore[arg-type]
+        is_open = open_conversation(session, contact.id) is not None  # type: ignore[arg-type]  # id is None only before the row is flushed
         if not is_open:
             # after a crisis message the chat stays open to staff: later messages go to
             # the alert (like the SMS crisis follow-up) until staff resolve it

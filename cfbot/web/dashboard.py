@@ -164,7 +164,7 @@ def _me() -> StaffIdentity | None:
         request.environ[key] = staff_auth.current_identity(
             get_runtime(), request.cookies.get(SID_COOKIE)
         )
-    return request.environ[key]  # type: ignore[no-any-return]
+    return request.environ[key]
 
 
 def _staff() -> str | None:
@@ -384,7 +384,7 @@ def alert_list() -> Response | str:
 
 
 @bp.get("/alerts/<int:alert_id>")
-def alert_page(alert_id: int) -> Response | str:
+def alert_page(alert_id: int) -> Response | tuple[str, int]:
     if request.args.get("token"):
         # links from emails sent before accounts carried a token: it grants nothing now
         return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
@@ -421,7 +421,7 @@ def _render_detail(
         csrf=csrf_token(),
         tz=routing.tz,
         causes=alert_actions.CAUSES,
-        people=assignable(rt, a.site, a.program) if _me() and _me().may("assign") else [],  # type: ignore[union-attr]
+        people=assignable(rt, a.site, a.program) if _me() and _me().may("assign") else [],  # type: ignore[union-attr]  # _me() is cached per request, so the second call is not None
         fu=followup.form(rt, alert_id),
         **extra,
     ), status

@@ -157,7 +157,7 @@ def parse_choice(text: str, lang: str, choices: Sequence[ChoiceLike]) -> str | N
     """The ``value`` of the one choice the message names (by number, label, value or a
     close misspelling), else None."""
     parsed, _exact = _parse_choice(text, lang_key(lang), tuple(choices))
-    return parsed.value if parsed.status == "ok" else None  # type: ignore[return-value]
+    return parsed.value if parsed.status == "ok" else None  # type: ignore[return-value]  # value is set when status is ok
 
 
 MAX_CHOICES = 20

@@ -104,7 +104,7 @@ def _match_cue(
         phrase = keys[i : i + n]
         if any(k is None for k in phrase):
             continue
-        hit = table.get(tuple(phrase))  # type: ignore[arg-type]
+        hit = table.get(tuple(phrase))  # type: ignore[arg-type]  # phrase has no None (checked above)
         if hit is None and n == 1:
             word = phrase[0] or ""
             # "yesss", "nooo", "siii": try the word with letter runs shortened
@@ -179,7 +179,7 @@ def _parse_yesno(text: str, lang: str) -> Parsed:
 def parse_yesno(text: str, lang: str) -> str | None:
     """``"yes"`` or ``"no"`` when the message clearly says so, else None."""
     parsed = _parse_yesno(text, lang_key(lang))
-    return parsed.value if parsed.status == "ok" else None  # type: ignore[return-value]
+    return parsed.value if parsed.status == "ok" else None  # type: ignore[return-value]  # value is set when status is ok
 
 
 class YesNoType(QuestionType):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from cfbot.db import unit_of_work
 from cfbot.models import Alert, AlertStatus, Conversation, ConversationStatus, StaffUser
@@ -23,8 +23,8 @@ from cfbot.services.mail_queue import queue_mail
 MAX_NOTE = 5000
 
 
-def _alert(session: object, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)  # type: ignore[attr-defined]
+def _alert(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
     if alert is None:
         raise AlertActionError("no such alert")
     return alert

@@ -45,10 +45,10 @@ def answers_for(session: Session, alert: Alert) -> list[AnswerLine]:
         conversation = session.get(Conversation, row.conversation_id)
         if conversation is not None:
             try:
-                flow = flows.get(conversation.id)  # type: ignore[arg-type]
+                flow = flows.get(conversation.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
                 if flow is None:
                     flow = flow_for_conversation(session, conversation)
-                    flows[conversation.id] = flow  # type: ignore[index]
+                    flows[conversation.id] = flow  # type: ignore[index]  # id is None only before the row is flushed
                 question = flow.question(row.question_id)
                 if question is not None and row.language != flow.fallback_language:
                     fallback = flow.render_question(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from cfbot.db import unit_of_work
 from cfbot.flows.segments import sms_info
@@ -67,16 +67,16 @@ def preview(text: str) -> Preview:
     return Preview(text, info.encoding, info.segments, len(text))
 
 
-def _sent(session: object, alert_id: int) -> Message | None:
-    return session.exec(  # type: ignore[attr-defined,no-any-return]
+def _sent(session: Session, alert_id: int) -> Message | None:
+    return session.exec(
         select(Message)
         .where(Message.kind == KIND, Message.direction == Direction.OUT)
         .where(col(Message.id).in_(_followup_ids(session, alert_id)))
     ).first()
 
 
-def _followup_ids(session: object, alert_id: int) -> list[int]:
-    alert = session.get(Alert, alert_id)  # type: ignore[attr-defined]
+def _followup_ids(session: Session, alert_id: int) -> list[int]:
+    alert = session.get(Alert, alert_id)
     ids = (alert.details or {}).get("followup_sent_ids", []) if alert is not None else []
     return [i for i in ids if isinstance(i, int)] or [-1]
 

@@ -83,7 +83,7 @@ def raise_dissatisfaction(
         )
         .order_by(col(Alert.id).desc())
     ).first()
-    reasons = [
+    reasons: list[dict[str, Any]] = [
         {
             "key": f"{conversation.id}:{f.key}",
             "reason": f.reason,
@@ -148,7 +148,7 @@ def _extend(
         convs.append(conversation.id)
         log_event(
             session,
-            existing.id,  # type: ignore[arg-type]
+            existing.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
             "repeat",
             now,
             note=_t("Another survey within the re-arm window; no new email."),
@@ -160,7 +160,7 @@ def _extend(
     existing.rule_source = "; ".join(dict.fromkeys(r["source"] for r in details["reasons"]))
     existing.updated_at = now
     session.add(existing)
-    log_event(session, existing.id, "reason_added", now, note=_summary(new))  # type: ignore[arg-type]
+    log_event(session, existing.id, "reason_added", now, note=_summary(new))  # type: ignore[arg-type]  # id is None only before the row is flushed
 
 
 def _summary(reasons: Iterable[dict[str, Any]]) -> str:
@@ -239,7 +239,7 @@ def raise_crisis(
         existing.details = details
         existing.updated_at = now
         session.add(existing)
-        log_event(session, existing.id, "repeat", now, note=_t("Another crisis message"))  # type: ignore[arg-type]
+        log_event(session, existing.id, "repeat", now, note=_t("Another crisis message"))  # type: ignore[arg-type]  # id is None only before the row is flushed
         return existing
     site, program, flow_id = None, None, None
     source = conversation

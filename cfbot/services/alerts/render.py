@@ -61,7 +61,7 @@ def render_alert_mail(rt: Runtime, session: Session, alert: Alert, purpose: str)
     routing = get_routing(rt)
     # a survey started by texting a keyword has no site
     site_name = routing.site_name(alert.site) if alert.site else _t("no particular site")
-    link = alert_link(rt, alert.id)  # type: ignore[arg-type]
+    link = alert_link(rt, alert.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
     who, channel, lang = contact_line(session, alert)
     if alert.kind == CRISIS:
         headline = _t(

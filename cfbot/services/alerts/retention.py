@@ -21,21 +21,21 @@ def anonymise_before(rt: Runtime, cutoff: datetime) -> int:
     audit trail are replaced; alert reasons, statuses, dates and staff notes stay.
     """
     with unit_of_work(rt.engine) as session:
-        changed = session.execute(  # type: ignore[attr-defined]
+        changed = session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result
             update(MailOut)
             .where(
                 col(MailOut.created_at) < cutoff,
                 col(MailOut.status).in_(("sent", "failed")),
-                MailOut.text_body != REMOVED,
+                col(MailOut.text_body) != REMOVED,
             )
             .values(text_body=REMOVED, html_body="")
         ).rowcount
-        changed += session.execute(  # type: ignore[attr-defined]
+        changed += session.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult; typed as Result
             update(AlertEvent)
             .where(
                 col(AlertEvent.at) < cutoff,
-                AlertEvent.action == "client_message",
-                AlertEvent.note != REMOVED,
+                col(AlertEvent.action) == "client_message",
+                col(AlertEvent.note) != REMOVED,
             )
             .values(note=REMOVED)
         ).rowcount

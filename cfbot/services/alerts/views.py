@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from cfbot.db import unit_of_work
@@ -283,7 +283,7 @@ def list_alerts(
         if mine:
             stmt = stmt.where(assigned)
         else:
-            in_scope = col(Alert.program).in_(sorted(person.programs) or [""])
+            in_scope: ColumnElement[bool] = col(Alert.program).in_(sorted(person.programs) or [""])
             if person.scope is not None:
                 in_scope = and_(in_scope, col(Alert.site).in_(sorted(person.scope)))
             stmt = stmt.where(or_(assigned, in_scope))
