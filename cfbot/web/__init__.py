@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from cfbot.web.admin import bp as admin_bp
     from cfbot.web.api import bp as api_bp
     from cfbot.web.casework import bp as casework_bp
+    from cfbot.web.chat_api import bp as chat_api_bp
     from cfbot.web.dashboard import bp as dashboard_bp
     from cfbot.web.health import bp as health_bp
     from cfbot.web.links import bp as links_bp
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (casework_bp, admin_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(links_bp)
+    app.register_blueprint(chat_api_bp)
     runtime = app.extensions["cfbot"]
     if runtime.settings.demo:
         from cfbot.web.dev import bp as dev_bp

@@ -161,7 +161,7 @@ def send() -> Response | tuple[Response, int]:
         return make_response(render_template("too_many.html", crisis_text=reply), 429)
     # the client id makes a double-submitted form a no-op (like Twilio's MessageSid); it is
     # scoped to this chat session, so another browser reusing the same id is not a repeat
-    external_id = _dedupe_key(_webchat_id(), client_id)
+    external_id = dedupe_key(_webchat_id(), client_id)
     msg = InboundMsg(
         channel="webchat",
         address=_webchat_id(),
@@ -177,7 +177,7 @@ def send() -> Response | tuple[Response, int]:
     return redirect(url_for("webchat.page") + "#latest")
 
 
-def _dedupe_key(webchat_id: str, client_id: str) -> str:
+def dedupe_key(webchat_id: str, client_id: str) -> str:
     if not client_id:
         return f"web-{uuid.uuid4().hex}"
     digest = hashlib.sha256(f"{webchat_id}\n{client_id}".encode()).hexdigest()
