@@ -23,6 +23,7 @@ from cfbot.channels.base import InboundMsg
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, normalize_language
 from cfbot.services import reach
 from cfbot.services import webchat as chat_service
+from cfbot.services.chat_tokens import issue_chat_token
 from cfbot.services.inbound import handle_inbound
 from cfbot.text import unstorable
 from cfbot.web.context import get_runtime
@@ -91,6 +92,7 @@ def page() -> str:
         csrf=csrf_token(),
         max_len=MAX_CHAT_TEXT,
         error=request.args.get("error"),
+        chat_token=issue_chat_token(rt, webchat_id),
     )
 
 
