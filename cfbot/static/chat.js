@@ -77,22 +77,27 @@
   // after starting a survey (or answering without JavaScript) the page opens at #latest:
   // put the focus in the answer box, where the next keystrokes belong
   if (window.location.hash === "#latest") { input.focus(); }
+  var busy = false;
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var text = input.value;
     if (!text.trim()) { input.focus(); return; }
+    if (busy) { return; }  // one message at a time: the answer box is cleared on reply
+    busy = true;
     postJson(sendUrl, { token: token, text: text, client_id: clientIdField.value, after: lastId() })
       .then(function (r) {
         // a rate-limited message still gets its answer (a crisis reply is never withheld)
         if (!r.ok && r.status !== 429) { throw new Error("send failed"); }
         return r.json();
       }).then(function (data) {
+        busy = false;
         input.value = "";
         clientIdField.value = newClientId();
         append(data.messages || []);
         if (data.open === false) { finished(); return; }
         input.focus();
       }).catch(function () {
+        busy = false;
         if (embedded) { showError(); } else { form.submit(); }
       });
   });
