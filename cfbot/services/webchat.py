@@ -172,3 +172,15 @@ def limited_reply(rt: Runtime, text: str, lang: str) -> tuple[str, bool]:
         ),
         False,
     )
+
+
+def chat_language(rt: Runtime, webchat_id: str) -> str | None:
+    """The language this chat was last in (its open survey's, else the contact's)."""
+    with unit_of_work(rt.engine, immediate=False) as session:
+        contact = session.exec(select(Contact).where(Contact.webchat_id == webchat_id)).first()
+        if contact is None:
+            return None
+        conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
+        if conversation is not None and conversation.language:
+            return str(conversation.language)
+        return contact.language

@@ -23,6 +23,7 @@ from cfbot.channels.base import InboundMsg
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, normalize_language
 from cfbot.services import reach
 from cfbot.services import webchat as chat_service
+from cfbot.services.chat_tokens import issue_chat_token
 from cfbot.services.inbound import handle_inbound
 from cfbot.text import unstorable
 from cfbot.web.context import get_runtime
@@ -91,6 +92,7 @@ def page() -> str:
         csrf=csrf_token(),
         max_len=MAX_CHAT_TEXT,
         error=request.args.get("error"),
+        chat_token=issue_chat_token(rt, webchat_id),
     )
 
 
@@ -161,7 +163,7 @@ def send() -> Response | tuple[Response, int]:
         return make_response(render_template("too_many.html", crisis_text=reply), 429)
     # the client id makes a double-submitted form a no-op (like Twilio's MessageSid); it is
     # scoped to this chat session, so another browser reusing the same id is not a repeat
-    external_id = _dedupe_key(_webchat_id(), client_id)
+    external_id = dedupe_key(_webchat_id(), client_id)
     msg = InboundMsg(
         channel="webchat",
         address=_webchat_id(),
@@ -177,7 +179,7 @@ def send() -> Response | tuple[Response, int]:
     return redirect(url_for("webchat.page") + "#latest")
 
 
-def _dedupe_key(webchat_id: str, client_id: str) -> str:
+def dedupe_key(webchat_id: str, client_id: str) -> str:
     if not client_id:
         return f"web-{uuid.uuid4().hex}"
     digest = hashlib.sha256(f"{webchat_id}\n{client_id}".encode()).hexdigest()
