@@ -230,7 +230,7 @@ _NEGATED_BEFORE = re.compile(
 
 # Laughing emoji beside a crisis-tier phrase ("my husband will kill me 😂"): a joke is
 # likely, but not certain, so the message goes to a person instead of the crisis reply.
-_LAUGHING = re.compile("[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F639]")
+_LAUGHING = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f639]")
 
 
 def _blank(pattern: re.Pattern[str] | None, text: str) -> str:
