@@ -228,6 +228,11 @@ _NEGATED_BEFORE = re.compile(
 )
 
 
+# Laughing emoji beside a crisis-tier phrase ("my husband will kill me 😂"): a joke is
+# likely, but not certain, so the message goes to a person instead of the crisis reply.
+_LAUGHING = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f639]")
+
+
 def _blank(pattern: re.Pattern[str] | None, text: str) -> str:
     if pattern is None:
         return text
@@ -262,7 +267,7 @@ def assess(text: str, lang: str | None = None) -> Assessment:
         found = None  # the crisis phrase sits inside a known look-alike ("hit us with a bill")
     if found is not None:
         demoted = False
-        if rev.demote is not None and rev.demote.search(folded):
+        if (rev.demote is not None and rev.demote.search(folded)) or _LAUGHING.search(text):
             demoted = True
         else:
             i = folded.find(found.phrase)

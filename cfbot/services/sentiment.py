@@ -659,6 +659,9 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
         return SentimentResult(None, True, "none", ("foreign-script",))
 
     waited = _clock_wait(" ".join(folded.split()))
+    if waited is None and ":" in body:
+        # folding turned "8:15" into "8 15": read the clock times from the reply itself
+        waited = _clock_wait(" ".join(body.lower().split()))
     if waited is not None:
         emoji_val += -2.6
         emoji_sig = [*emoji_sig, f"clock-span:{waited}min"]
