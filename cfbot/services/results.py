@@ -490,20 +490,19 @@ class Options:
 
 
 def options(rt: Any, scope: frozenset[str] | None) -> Options:
+    """The distinct values of the four columns, from one grouped read (the combinations
+    present are few) instead of four ``DISTINCT`` scans of every survey."""
     where = [] if scope is None else [col(Conversation.site).in_(sorted(scope))]
-    found: dict[str, list[str]] = {}
+    columns = (
+        col(Conversation.program),
+        col(Conversation.flow_id),
+        col(Conversation.language),
+        col(Conversation.channel),
+    )
     with _read(rt) as session:
-        for name, column in (
-            ("programs", Conversation.program),
-            ("flows", Conversation.flow_id),
-            ("languages", Conversation.language),
-            ("channels", Conversation.channel),
-        ):
-            values = session.exec(
-                select(column).where(*where, col(column).is_not(None)).distinct()
-            ).all()
-            found[name] = sorted(str(v) for v in values)
-    return Options(**found)
+        combos = session.exec(select(*columns).where(*where).group_by(*columns)).all()
+    found = [sorted({str(row[i]) for row in combos if row[i] is not None}) for i in range(4)]
+    return Options(*found)
 
 
 # --------------------------------------------------------------------------- responses
