@@ -147,6 +147,7 @@ def build_report(
     languages = sorted({lang for f in chosen for lang in f.languages},
                        key=lambda lang: list(LANGUAGE_NAMES).index(lang)
                        if lang in LANGUAGE_NAMES else 99)  # fmt: skip
+    groups = results_service.groups(rt, filters, scope)
     return PhabReport(
         department=department_name(rt),
         start=start,
@@ -161,11 +162,8 @@ def build_report(
         crisis_hold_days=rt.settings.crisis_hold_days,
         funnel=results_service.funnel(rt, filters, scope),
         satisfaction=results_service.satisfaction(rt, filters, scope),
-        weeks=results_service.trends(rt, filters, scope),
-        breakdowns={
-            dim: results_service.breakdown(rt, filters, scope, dim)
-            for dim in results_service.DIMENSIONS
-        },
+        weeks=groups.weeks,
+        breakdowns=groups.breakdowns,
         themes=results_service.themes(rt, filters, scope),
         comments=evidence.comments(rt, filters, scope),
         alert_stats=results_service.alert_stats(rt, filters, scope),

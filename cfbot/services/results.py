@@ -20,17 +20,36 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cfbot.db import unit_of_work
 from cfbot.logging_setup import mask_phone, mask_text
 from cfbot.models import Alert, Answer, Contact, Conversation, Invitation, Message, Visit
+from cfbot.services.results_filters import MIN_GROUP, Filters, conv_where, count_if, read, sites_of
+from cfbot.services.results_groups import (
+    DIMENSIONS,
+    GroupRow,
+    Groups,
+    breakdown,
+    groups,
+    trends,
+)
 
-MIN_GROUP = 5
+# the groups and filters live in their own modules; callers keep reading them from here
+__all__ = [
+    "DIMENSIONS",
+    "MIN_GROUP",
+    "Filters",
+    "GroupRow",
+    "Groups",
+    "breakdown",
+    "groups",
+    "trends",
+]
+
 THEME_SAMPLE = 2000
 THEME_EXAMPLES = 3
 PAGE_SIZE = 25
@@ -44,59 +63,14 @@ SKIP_REASONS = (
     "no_phone",
     "flow_not_loaded",
 )
-DIMENSIONS = ("site", "program", "language", "channel")
 
 
 # --------------------------------------------------------------------------- filters
 
-
-@dataclass(frozen=True)
-class Filters:
-    """What a results page shows: ``since <= started < until`` and optional equalities."""
-
-    since: datetime
-    until: datetime
-    site: str | None = None
-    program: str | None = None
-    flow: str | None = None
-    language: str | None = None
-    channel: str | None = None
-
-
-def _sites(filters: Filters, scope: frozenset[str] | None) -> frozenset[str] | None:
-    """The sites to read: the filter's site within the staff scope (None: all)."""
-    if filters.site is not None:
-        if scope is not None and filters.site not in scope:
-            return frozenset()
-        return frozenset({filters.site})
-    return scope
-
-
-def _conv_where(filters: Filters, scope: frozenset[str] | None) -> list[Any]:
-    conds: list[Any] = [
-        col(Conversation.started_at) >= filters.since,
-        col(Conversation.started_at) < filters.until,
-    ]
-    sites = _sites(filters, scope)
-    if sites is not None:
-        conds.append(col(Conversation.site).in_(sorted(sites)))
-    for column, value in (
-        (Conversation.program, filters.program),
-        (Conversation.flow_id, filters.flow),
-        (Conversation.language, filters.language),
-        (Conversation.channel, filters.channel),
-    ):
-        if value is not None:
-            conds.append(col(column) == value)
-    return conds
-
-
-def _count(cond: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
-
-
-def _read(rt: Any) -> Any:
-    return unit_of_work(rt.engine, immediate=False)
+_sites = sites_of
+_conv_where = conv_where
+_count = count_if
+_read = read
 
 
 # --------------------------------------------------------------------------- funnel
@@ -350,150 +324,6 @@ def satisfaction(rt: Any, filters: Filters, scope: frozenset[str] | None) -> Sat
     return Satisfaction(ratings, nps_results)
 
 
-# --------------------------------------------------------------------------- groups
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    """One week, site, program, language or channel. ``hidden`` when fewer than
-    :data:`MIN_GROUP` rating or NPS answers, and then no numbers are given."""
-
-    key: str
-    hidden: bool
-    surveys: int | None = None
-    completed: int | None = None
-    ratings: int | None = None
-    csat: float | None = None  # percent of rating answers in their scale's top two points
-    nps_n: int | None = None
-    nps: float | None = None
-
-    @property
-    def completion(self) -> float | None:
-        if not self.surveys or self.completed is None:
-            return None
-        return 100.0 * self.completed / self.surveys
-
-
-def _top_two(rt: Any) -> Any:
-    """``CASE`` true for a rating answer in its question's top two points (scales from
-    the loaded flows; 4 and 5 for questions no loaded flow declares)."""
-    whens = []
-    for flow in rt.flows.all():
-        for question in flow.questions:
-            if question.type == "rating":
-                hi = question.max if question.max is not None else 5
-                whens.append(
-                    (
-                        sa.and_(
-                            col(Answer.flow_id) == flow.id,
-                            col(Answer.question_id) == question.id,
-                        ),
-                        hi - 1,
-                    )
-                )
-    threshold = sa.case(*whens, else_=4) if whens else sa.literal(4)
-    return col(Answer.value_number) >= threshold
-
-
-def _week_start(session: Session) -> Any:
-    """The Monday (UTC) of ``Conversation.started_at``'s ISO week, as SQL."""
-    started = col(Conversation.started_at)
-    if session.get_bind().dialect.name == "sqlite":
-        offset = sa.func.cast(sa.func.strftime("%w", started), sa.Integer) + 6
-        days = sa.func.printf("-%d days", offset % 7)
-        return sa.func.date(started, days)
-    return sa.func.date(sa.func.date_trunc("week", sa.func.timezone("UTC", started)))
-
-
-def _groups(
-    rt: Any, session: Session, key: Any, filters: Filters, scope: frozenset[str] | None
-) -> list[GroupRow]:
-    where = _conv_where(filters, scope)
-    surveys = session.exec(
-        select(
-            key.label("k"),
-            sa.func.count(),
-            _count(col(Conversation.status) == "completed"),
-        )
-        .where(*where)
-        .group_by(key)
-    ).all()
-    rating = sa.and_(
-        col(Answer.question_type) == "rating",
-        col(Answer.skipped).is_(False),
-        col(Answer.value_number).is_not(None),
-    )
-    nps = sa.and_(
-        col(Answer.question_type) == "nps",
-        col(Answer.skipped).is_(False),
-        col(Answer.value_number).is_not(None),
-    )
-    answers = session.exec(
-        select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
-            key.label("k"),
-            _count(rating),
-            _count(sa.and_(rating, _top_two(rt))),
-            _count(nps),
-            _count(sa.and_(nps, col(Answer.value_number) >= 9)),
-            _count(sa.and_(nps, col(Answer.value_number) <= 6)),
-        )
-        .join(Conversation, col(Conversation.id) == col(Answer.conversation_id))
-        .where(*where)
-        .group_by(key)
-    ).all()
-    by_key = {row[0]: row[1:] for row in answers}
-    rows = []
-    for k, n_surveys, n_completed in surveys:
-        n_rating, n_top, n_nps, n_prom, n_det = (int(v) for v in by_key.get(k, (0,) * 5))
-        label = str(k) if k is not None else ""
-        if n_rating < MIN_GROUP and n_nps < MIN_GROUP:
-            rows.append(GroupRow(label, True))
-            continue
-        rows.append(
-            GroupRow(
-                label,
-                False,
-                int(n_surveys),
-                int(n_completed),
-                n_rating,
-                100.0 * n_top / n_rating if n_rating >= MIN_GROUP else None,
-                n_nps,
-                100.0 * (n_prom - n_det) / n_nps if n_nps >= MIN_GROUP else None,
-            )
-        )
-    return sorted(rows, key=lambda r: r.key)
-
-
-def breakdown(
-    rt: Any, filters: Filters, scope: frozenset[str] | None, dimension: str
-) -> list[GroupRow]:
-    """Figures per site, program, language or channel (rows sorted by key)."""
-    column = {
-        "site": Conversation.site,
-        "program": Conversation.program,
-        "language": Conversation.language,
-        "channel": Conversation.channel,
-    }[dimension]
-    with _read(rt) as session:
-        return _groups(rt, session, col(column), filters, scope)
-
-
-def trends(rt: Any, filters: Filters, scope: frozenset[str] | None) -> list[GroupRow]:
-    """Figures per ISO week (``key`` like ``2026-W10``), oldest first."""
-    with _read(rt) as session:
-        rows = _groups(rt, session, _week_start(session), filters, scope)
-    out = []
-    for row in rows:
-        monday = date.fromisoformat(str(row.key)[:10])
-        year, week, _ = monday.isocalendar()
-        out.append(GroupRow(f"{year}-W{week:02d}", *_row_values(row)))
-    return out
-
-
-def _row_values(row: GroupRow) -> tuple[Any, ...]:
-    return (row.hidden, row.surveys, row.completed, row.ratings, row.csat, row.nps_n, row.nps)
-
-
 # --------------------------------------------------------------------------- themes
 
 
@@ -661,20 +491,19 @@ class Options:
 
 
 def options(rt: Any, scope: frozenset[str] | None) -> Options:
+    """The distinct values of the four columns, from one grouped read (the combinations
+    present are few) instead of four ``DISTINCT`` scans of every survey."""
     where = [] if scope is None else [col(Conversation.site).in_(sorted(scope))]
-    found: dict[str, list[str]] = {}
+    columns = (
+        col(Conversation.program),
+        col(Conversation.flow_id),
+        col(Conversation.language),
+        col(Conversation.channel),
+    )
     with _read(rt) as session:
-        for name, column in (
-            ("programs", Conversation.program),
-            ("flows", Conversation.flow_id),
-            ("languages", Conversation.language),
-            ("channels", Conversation.channel),
-        ):
-            values = session.exec(
-                select(column).where(*where, col(column).is_not(None)).distinct()
-            ).all()
-            found[name] = sorted(str(v) for v in values)
-    return Options(**found)
+        combos = session.exec(select(*columns).where(*where).group_by(*columns)).all()
+    found = [sorted({str(row[i]) for row in combos if row[i] is not None}) for i in range(4)]
+    return Options(*found)
 
 
 # --------------------------------------------------------------------------- responses

@@ -105,15 +105,13 @@ def results_page() -> Response | str:
     scope = dashboard._scope(email)
     filters, form = _form(scope)
     rt = get_runtime()
+    groups = results_service.groups(rt, filters, scope)
     return render_template(
         "dashboard/results.html",
         funnel=results_service.funnel(rt, filters, scope),
         sat=results_service.satisfaction(rt, filters, scope),
-        weeks=results_service.trends(rt, filters, scope),
-        breakdowns={
-            dim: results_service.breakdown(rt, filters, scope, dim)
-            for dim in results_service.DIMENSIONS
-        },
+        weeks=groups.weeks,
+        breakdowns=groups.breakdowns,
         themes=results_service.themes(rt, filters, scope),
         alerts=results_service.alert_stats(rt, filters, scope),
         min_group=results_service.MIN_GROUP,
