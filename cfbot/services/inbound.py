@@ -243,6 +243,18 @@ def _handle_at_once(rt: Runtime, msg: InboundMsg, now: datetime) -> InboundResul
     return InboundResult(message_id=message.id, replies=[r.body for r in replies])
 
 
+_older = aliased(Message)
+# in the RETURNING of the inbound INSERT: an older message of the same contact still
+# waits (plain ``message.`` columns name the inserted row; built once, cached compiled)
+_OLDER_WAITING = exists().where(
+    _older.contact_id == literal_column("message.contact_id"),
+    _older.direction == Direction.IN,
+    col(_older.processed_at).is_(None),
+    _older.status == MessageStatus.RECEIVED,
+    col(_older.id) < literal_column("message.id"),
+)
+
+
 def _insert_processed(
     session: Session,
     contact: Contact,
@@ -259,21 +271,12 @@ def _insert_processed(
         processed_at=now,
         conversation_id=conversation.id if conversation is not None else None,
     )
-    older = aliased(Message)
-    older_waiting = exists().where(
-        older.contact_id == contact.id,
-        older.direction == Direction.IN,
-        col(older.processed_at).is_(None),
-        older.status == MessageStatus.RECEIVED,
-        # the row being inserted (a plain column: RETURNING correlates it by name)
-        col(older.id) < literal_column("message.id"),
-    )
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = (
         dialect.insert(Message)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[Message.external_id])
-        .returning(Message, older_waiting)
+        .returning(Message, _OLDER_WAITING)
     )
     row = session.execute(stmt).first()
     if row is None or row[1]:
