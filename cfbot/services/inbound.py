@@ -197,8 +197,9 @@ def no_survey_reply(rt: Runtime, lang: str) -> str:
 
 
 def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) -> InboundResult:
-    """Store, then process, one inbound message exactly once. Returns the replies to send
-    back in the response (the same replies again for a retried delivery).
+    """Store and process one inbound message exactly once (see the module docstring for
+    the short and the long way). Returns the replies to send back in the response (the
+    same replies again for a retried delivery).
 
     Earlier messages of the contact still waiting (their own request crashed) are
     processed first, each in its own savepoint; their replies go through the outbox
