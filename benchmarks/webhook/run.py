@@ -15,7 +15,7 @@ What it does, in one run:
      ``twilio.request_validator.RequestValidator`` and returns fixed TwiML;
    * ``cfbot-sqlite`` / ``cfbot-postgresql``: ``cfbot.wsgi:app`` in production mode on a
      fresh database migrated with ``cfbot db upgrade`` (SQLite: a new file;
-     PostgreSQL: database ``bench_webhook`` dropped and created again), console SMS
+     PostgreSQL: database ``bench_webhook`` dropped and created again), Twilio SMS
      transport (replies come back as TwiML), ``CFBOT_PUBLIC_URL`` set so signatures are
      checked against a fixed URL.
 
@@ -610,7 +610,12 @@ def cfbot_env(url: str, workdir: Path) -> dict[str, str]:
             "DATABASE_URL": url,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "CFBOT_PUBLIC_URL": PUBLIC_URL,
-            "CFBOT_SMS_CHANNEL": "console",
+            # production refuses the console transport; the request path never calls
+            # Twilio (replies travel as TwiML), so a fake account on a closed port will do
+            "CFBOT_SMS_CHANNEL": "twilio",
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_FROM_NUMBER": "+15005550006",
+            "CFBOT_TWILIO_API_BASE_URL": "http://127.0.0.1:9",
             "CFBOT_CONVERSATIONS_DIR": str(ROOT / "conversations"),
             "CFBOT_INSTANCE_PATH": str(workdir / "instance"),
         }

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -117,17 +116,37 @@ class InboundContext:
 # --------------------------------------------------------------------------- flows
 
 
-@lru_cache(maxsize=256)
-def _flow_from_text(content_hash: str, text: str, path: str) -> Flow:
-    return parse_flow(text, path)
+# parsed flow versions by (flow_version_id, content_hash): a version row never changes,
+# and the hash keeps two databases in one process (tests) from sharing an id by mistake
+_FLOW_CACHE: dict[tuple[int, str], Flow] = {}
+_FLOW_CACHE_SIZE = 256
+
+
+def _version_flow(session: Session, version_id: int, content_hash: str | None) -> Flow:
+    """The parsed flow of a stored version; the row (and its whole ``yaml_text``) is read
+    only when this process has not parsed that version yet."""
+    if content_hash is not None:
+        cached = _FLOW_CACHE.get((version_id, content_hash))
+        if cached is not None:
+            return cached
+    version = session.get(FlowVersion, version_id)
+    if version is None:  # pragma: no cover - FK guarantees it
+        raise LookupError(f"flow version {version_id} missing")
+    flow = parse_flow(version.yaml_text, version.path)
+    if len(_FLOW_CACHE) >= _FLOW_CACHE_SIZE:
+        _FLOW_CACHE.clear()
+    _FLOW_CACHE[(version_id, version.content_hash)] = flow
+    return flow
 
 
 def flow_for_conversation(session: Session, conversation: Conversation) -> Flow:
-    """The exact flow version this conversation started with, even after edits."""
-    version = session.get(FlowVersion, conversation.flow_version_id)
-    if version is None:  # pragma: no cover - FK guarantees it
-        raise LookupError(f"flow version {conversation.flow_version_id} missing")
-    flow = _flow_from_text(version.content_hash, version.yaml_text, version.path)
+    """The exact flow version this conversation started with, even after edits.
+
+    The engine's state names the hash of the flow it runs (the version's
+    ``content_hash``), so a version this process already parsed costs no query.
+    """
+    state_hash = (conversation.state or {}).get("flow_hash")
+    flow = _version_flow(session, conversation.flow_version_id, state_hash)
     choices = (conversation.context or {}).get(SITE_CHOICES_KEY)
     if choices:
         # the survey asked "Which clinic did you visit?" from the sites listed at its start
@@ -181,6 +200,21 @@ def get_or_create_contact(
     contact = session.exec(_contact_query(channel, address)).first()
     if contact is not None:
         return contact
+    return _new_contact(session, channel, address, now, language)
+
+
+def lock_contact_at(session: Session, channel: str, address: str, now: datetime) -> Contact:
+    """Find the contact for a channel address and take its lock for the rest of this
+    transaction (see :func:`lock_contact`); a new contact is created, and locked by its
+    own insert. A concurrent creation of the same contact raises ``IntegrityError``."""
+    stmt = _contact_query(channel, address).execution_options(populate_existing=True)
+    contact = session.exec(for_update(stmt, session)).first()
+    return contact if contact is not None else _new_contact(session, channel, address, now)
+
+
+def _new_contact(
+    session: Session, channel: str, address: str, now: datetime, language: str | None = None
+) -> Contact:
     contact = Contact(created_at=now, updated_at=now, language=language or "en")
     if channel == "webchat":
         contact.webchat_id = address
@@ -373,8 +407,25 @@ def store_outbound(
 ) -> Message:
     """Store one outbound message: ``immediate`` replies travel in the response and are
     stored as sent; the rest are queued for the outbox dispatcher."""
+    row = outbound_row(contact, channel, address, out, conversation, reply_to, now, immediate)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def outbound_row(
+    contact: Contact,
+    channel: str,
+    address: str,
+    out: OutText,
+    conversation: Conversation | None,
+    reply_to: Message | None,
+    now: datetime,
+    immediate: bool,
+) -> Message:
+    """The row :func:`store_outbound` stores (not yet added to a session)."""
     info = sms_info(out.text)
-    row = Message(
+    return Message(
         contact_id=contact.id,
         conversation_id=conversation.id if conversation is not None else None,
         direction=Direction.OUT,
@@ -391,9 +442,6 @@ def store_outbound(
         sent_at=now if immediate else None,
         next_attempt_at=None if immediate else now,
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def queue_message(

@@ -1,18 +1,24 @@
 """The inbound path: every channel's messages in, replies out, exactly once and in order.
 
-:func:`handle_inbound` is the single entry point (Twilio webhook, web chat, simulator):
+:func:`handle_inbound` is the single entry point (Twilio webhook, web chat, simulator).
+The common case is one transaction (:func:`_handle_at_once`):
 
-1. the message is stored first, in its own transaction (a unique ``external_id`` makes a
-   retried webhook a no-op that returns the same replies);
-2. the contact is locked (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and
-   every not-yet-processed inbound message of that contact up to this one goes through
-   :data:`PIPELINE` in arrival (id) order, so two texts sent together are answered one
-   after the other;
-3. each step of the pipeline may handle the message and stop it (crisis words before
-   anything else, then STOP/START/HELP and language words, then follow-ups to a crisis,
-   then answers to a staff follow-up, then the flow); the alert step always runs last
-   on whatever conversation changed;
-4. immediate replies are stored with the message they answer; one commit.
+1. the contact is found (or created) and locked (``FOR UPDATE`` on PostgreSQL,
+   ``BEGIN IMMEDIATE`` on SQLite);
+2. the message is inserted already marked processed, unless its ``external_id`` is
+   stored (a retried webhook) or an older message of the contact still waits;
+3. :data:`PIPELINE` runs on it: each step may handle the message and stop it (crisis words
+   before anything else, then STOP/START/HELP and language words, then follow-ups to a
+   crisis, then answers to a staff follow-up, then the flow); the alert step always runs
+   last on whatever conversation changed;
+4. the replies are stored with it and returned from memory; one commit stores the
+   message, its processing and its replies together, or nothing.
+
+Everything else takes the long way (:func:`_handle_stored_first`), the same way as a
+message whose processing raised on the short one: the message is stored and committed
+alone first, then every not-yet-processed message of the contact up to it is processed
+in arrival (id) order under the contact's lock, each in a savepoint, failures counted and
+quarantined (:func:`process_guarded`).
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import exists, literal_column
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from cfbot.channels.base import InboundMsg
@@ -30,7 +39,7 @@ from cfbot.db import unit_of_work
 from cfbot.flows import engine
 from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Contact, Direction, Message, MessageStatus
+from cfbot.models import Contact, Conversation, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
 from cfbot.services import crisis_response, keyword_start, keywords, reach
 from cfbot.services.alerts.followup import handle_followup_reply
@@ -41,10 +50,11 @@ from cfbot.services.conversation import (
     flow_for_conversation,
     get_or_create_contact,
     lock_contact,
+    lock_contact_at,
     open_conversation,
+    outbound_row,
     start_conversation,
     storable_text,
-    store_outbound,
 )
 from cfbot.services.language import detect_language
 from cfbot.services.sentiment import score_answer
@@ -187,8 +197,9 @@ def no_survey_reply(rt: Runtime, lang: str) -> str:
 
 
 def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) -> InboundResult:
-    """Store, then process, one inbound message exactly once. Returns the replies to send
-    back in the response (the same replies again for a retried delivery).
+    """Store and process one inbound message exactly once (see the module docstring for
+    the short and the long way). Returns the replies to send back in the response (the
+    same replies again for a retried delivery).
 
     Earlier messages of the contact still waiting (their own request crashed) are
     processed first, each in its own savepoint; their replies go through the outbox
@@ -199,6 +210,101 @@ def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) ->
     the caller answers 500 and Twilio retries.
     """
     now = now or rt.now()
+    try:
+        return _handle_at_once(rt, msg, now)
+    except (_NotTheCommonCase, IntegrityError):
+        # a retried delivery, older messages waiting, or a concurrent request created
+        # the same contact: the long way
+        return _handle_stored_first(rt, msg, now)
+    except Exception as exc:
+        # processing failed and was rolled back whole: store the message alone, with
+        # the failed attempt counted, so a retry or the clock processes it
+        log.exception("processing inbound message %s failed", msg.external_id or "")
+        message = _store_failed(rt, msg, now, exc)
+        if message.status != QUARANTINED:
+            raise
+        return InboundResult(message_id=message.id)
+
+
+class _NotTheCommonCase(Exception):
+    """A retried delivery, or older messages of the contact still waiting."""
+
+
+def _handle_at_once(rt: Runtime, msg: InboundMsg, now: datetime) -> InboundResult:
+    """The common case in one transaction: lock the contact, insert the message as
+    processed, process it, store its replies. Raises :class:`_NotTheCommonCase` (rolled
+    back) for a retried delivery or when older messages of the contact still wait."""
+    with unit_of_work(rt.engine) as session:
+        contact = lock_contact_at(session, msg.channel, msg.address, now)
+        conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
+        message = _insert_processed(session, contact, conversation, msg, now)
+        if message is None:
+            raise _NotTheCommonCase
+        replies = process_message(
+            rt, session, contact, message, now, conversation=conversation, conversation_known=True
+        )
+    return InboundResult(message_id=message.id, replies=[r.body for r in replies])
+
+
+_older = aliased(Message)
+# in the RETURNING of the inbound INSERT: an older message of the same contact still
+# waits (plain ``message.`` columns name the inserted row; built once, cached compiled)
+_OLDER_WAITING = exists().where(
+    col(_older.contact_id) == literal_column("message.contact_id"),
+    col(_older.direction) == Direction.IN,
+    col(_older.processed_at).is_(None),
+    col(_older.status) == MessageStatus.RECEIVED,
+    col(_older.id) < literal_column("message.id"),
+)
+
+
+def _insert_processed(
+    session: Session,
+    contact: Contact,
+    conversation: Conversation | None,
+    msg: InboundMsg,
+    now: datetime,
+) -> Message | None:
+    """Insert the message already marked processed (it commits with its processing or
+    not at all). None, with nothing inserted, when its ``external_id`` is stored; None
+    too when an older message of the contact still waits (the caller rolls back)."""
+    values = _inbound_values(msg, contact.id, now)  # type: ignore[arg-type]
+    values.update(
+        status=MessageStatus.PROCESSED,
+        processed_at=now,
+        conversation_id=conversation.id if conversation is not None else None,
+    )
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Message.external_id])
+        .returning(Message, _OLDER_WAITING)
+    )
+    row = session.execute(stmt).first()
+    if row is None or row[1]:
+        return None
+    return row[0]
+
+
+def _inbound_values(msg: InboundMsg, contact_id: int, now: datetime) -> dict[str, object]:
+    return {
+        "contact_id": contact_id,
+        "direction": Direction.IN,
+        "channel": msg.channel,
+        "address": msg.address,
+        "body": storable_text(msg.text),
+        "external_id": msg.external_id,
+        "status": MessageStatus.RECEIVED,
+        "kind": "media" if msg.media_count and not msg.text.strip() else "text",
+        "created_at": msg.received_at or now,
+        "source": msg.extra.get("source") or None,
+    }
+
+
+def _handle_stored_first(rt: Runtime, msg: InboundMsg, now: datetime) -> InboundResult:
+    """The long way: store the message alone (committed), then process every waiting
+    message of the contact up to it, in order, each in a savepoint."""
     stored: tuple[int, int, bool] | None = None
     for _attempt in range(3):
         try:
@@ -264,20 +370,37 @@ def process_guarded(
             process_message(rt, session, contact, message, now, immediate=immediate)
     except Exception as exc:
         log.exception("processing inbound message %s failed", message.id)
-        message.attempts = (message.attempts or 0) + 1
-        message.error_code = type(exc).__name__[:20]
-        if message.attempts >= rt.settings.inbound_max_attempts:
-            message.status = QUARANTINED
-            log.error(
-                "inbound message %s from %s quarantined after %d failed attempts",
-                message.id,
-                mask_phone(message.address) if message.channel == "sms" else "web chat",
-                message.attempts,
-            )
+        _count_failure(rt, message, exc)
         session.add(message)
         session.flush()
         return exc
     return None
+
+
+def _count_failure(rt: Runtime, message: Message, exc: Exception) -> None:
+    """One more failed attempt; quarantined after ``CFBOT_INBOUND_MAX_ATTEMPTS``."""
+    message.attempts = (message.attempts or 0) + 1
+    message.error_code = type(exc).__name__[:20]
+    if message.attempts >= rt.settings.inbound_max_attempts:
+        message.status = QUARANTINED
+        log.error(
+            "inbound message %s from %s quarantined after %d failed attempts",
+            message.id,
+            mask_phone(message.address) if message.channel == "sms" else "web chat",
+            message.attempts,
+        )
+
+
+def _store_failed(rt: Runtime, msg: InboundMsg, now: datetime, exc: Exception) -> Message:
+    """Store a message whose processing failed on the short way, unprocessed, with the
+    failed attempt counted (as :func:`process_guarded` counts it on the long way)."""
+    with unit_of_work(rt.engine) as session:
+        contact = lock_contact_at(session, msg.channel, msg.address, now)
+        message = Message(**_inbound_values(msg, contact.id, now))  # type: ignore[arg-type]
+        session.add(message)
+        session.flush()
+        _count_failure(rt, message, exc)
+    return message
 
 
 def process_stored_inbound(rt: Runtime, now: datetime | None = None, limit: int = 200) -> int:
@@ -327,18 +450,7 @@ def _store_inbound(rt: Runtime, msg: InboundMsg, now: datetime) -> tuple[int, in
                 assert existing.contact_id is not None
                 return existing.id, existing.contact_id, False
         contact = get_or_create_contact(session, msg.channel, msg.address, now)
-        row = Message(
-            contact_id=contact.id,
-            direction=Direction.IN,
-            channel=msg.channel,
-            address=msg.address,
-            body=storable_text(msg.text),
-            external_id=msg.external_id,
-            status=MessageStatus.RECEIVED,
-            kind="media" if msg.media_count and not msg.text.strip() else "text",
-            created_at=msg.received_at or now,
-            source=(msg.extra.get("source") or None),
-        )
+        row = Message(**_inbound_values(msg, contact.id, now))  # type: ignore[arg-type]
         session.add(row)
         session.flush()
         assert row.id is not None and contact.id is not None
@@ -361,11 +473,16 @@ def process_message(
     message: Message,
     now: datetime,
     immediate: bool = True,
-) -> None:
+    conversation: Conversation | None = None,
+    conversation_known: bool = False,
+) -> list[Message]:
     """Run one stored inbound message through :data:`PIPELINE` under the contact's lock,
     then evaluate alerts and store the replies: ``immediate`` ones travel in the current
-    response (stored as sent), the others are queued for the outbox."""
-    conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
+    response (stored as sent), the others are queued for the outbox. ``conversation`` is
+    the contact's open survey when the caller already read it (``conversation_known``).
+    Returns the reply rows."""
+    if not conversation_known:
+        conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
     if message.channel in PHONE_CHANNELS and (contact.unreachable or contact.delivery_failures):
         # a number that texts us is a reachable mobile, whatever earlier sends said; done
         # here, before any step, so a crisis text (handled first) resets it too
@@ -384,15 +501,18 @@ def process_message(
     if message.conversation_id is None and ctx.conversation is not None:
         message.conversation_id = ctx.conversation.id
     session.add(message)
-    for out in ctx.replies:
-        store_outbound(
-            session,
+    replies = [
+        outbound_row(
             contact,
             message.channel,
             message.address,
             out,
-            conversation=ctx.conversation,
-            reply_to=message,
-            now=now,
-            immediate=immediate,
+            ctx.conversation,
+            message,
+            now,
+            immediate,
         )
+        for out in ctx.replies
+    ]
+    session.add_all(replies)
+    return replies
