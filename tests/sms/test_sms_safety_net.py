@@ -30,3 +30,15 @@ def test_answering_in_spanish_offers_spanish_once(client, rt):
     text(client, "ESPAÑOL")
     (conv,) = all_rows(rt.engine, Conversation)
     assert conv.language == "es"
+
+
+def test_saved_pills_plan_mid_rating_question_is_never_a_reprompt(client, rt):
+    # found by texting the demo: the means named after the object and "take them all"
+    # fell through to the rating question's "Sorry, I didn't understand"
+    text(client, "FEEDBACK")
+    (reply,) = text(client, "I have my pills saved up and tonight I am going to take them all")
+    assert "988" in reply and "911" in reply and "didn't understand" not in reply
+    (alert,) = all_rows(rt.engine, Alert)
+    assert alert.severity == "urgent"
+    (conv,) = all_rows(rt.engine, Conversation)
+    assert conv.status == "paused"
