@@ -27,6 +27,8 @@ def _texts(rt, answers, start=T0, phone=PHONE):
 def test_poster_keyword_with_site_code_routes_the_alert_to_that_sites_staff(rt, smtp):
     replies, end = _texts(rt, ["FEEDBACK N", *UNHAPPY_CLINIC])
     assert "how satisfied" in replies[0][0].lower()
+    # the question names the clinic as people know it, not its key
+    assert "Northside Clinic" in replies[0][0] and "northside today" not in replies[0][0]
     (conversation,) = rows(rt, Conversation)
     assert conversation.site == "northside" and conversation.status == "completed"
     (alert,) = rows(rt, Alert)
