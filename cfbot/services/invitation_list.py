@@ -22,7 +22,7 @@ from cfbot.services.invitations import flow_for_site, rules_for
 from cfbot.services.timing import in_window, recipient_zone
 
 # (zone, a fictional number there): between them some zone is always well inside
-# 08:00-21:00; US numbers first (555-01xx is reserved for fiction)
+# 08:00-21:00; US numbers first (555-01xx is reserved for fiction); numbers the API accepts
 DEMO_ZONES: tuple[tuple[str, str], ...] = (
     ("America/New_York", "(212) 555-01{nn}"),
     ("America/Chicago", "(612) 555-01{nn}"),
@@ -31,7 +31,7 @@ DEMO_ZONES: tuple[tuple[str, str], ...] = (
     ("America/Anchorage", "(907) 555-01{nn}"),
     ("Pacific/Honolulu", "(808) 555-01{nn}"),
     ("Pacific/Guam", "(671) 555-01{nn}"),
-    ("Europe/London", "+44 7700 9001{nn}"),
+    ("Europe/London", "+44 20 7946 01{nn}"),  # Ofcom's drama range for London
 )
 
 

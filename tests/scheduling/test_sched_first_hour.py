@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from cfbot.cli import _port_in_use, cli
 from cfbot.clock import FrozenClock
+from cfbot.phones import to_e164
 from cfbot.services.invitation_list import demo_visit_example
 from cfbot.services.invitations import send_due_invitations
 from cfbot.services.timing import in_window, parse_clock
@@ -39,6 +40,8 @@ def test_demo_example_phone_is_inside_the_window_at_every_hour(rt, hour: int) ->
     local = now.astimezone(ZoneInfo(example.zone)).time()
     assert in_window(local, parse_clock("08:00"), parse_clock("21:00"))
     assert example.visited_at < now - timedelta(hours=2)
+    # the visits API accepts the number (a printed example that is rejected helps nobody)
+    assert to_e164(example.phone, "US", strict=True) is not None, example.phone
 
 
 def test_demo_example_visit_is_invited_at_the_next_tick(rt, client, clock, recorder) -> None:  # type: ignore[no-untyped-def]
