@@ -57,7 +57,6 @@ from cfbot.services.conversation import (
     storable_text,
 )
 from cfbot.services.language import detect_language
-from cfbot.services.routing import get_routing
 from cfbot.services.sentiment import score_answer
 
 log = logging.getLogger(__name__)
@@ -107,8 +106,7 @@ def run_flow(ctx: InboundContext) -> bool:
             now=now,
             deliver="collect",
             site=found.site,
-            # questions say the clinic's name ("your visit to Northside Clinic"), not its key
-            context={"site": get_routing(rt).site_name(found.site)} if found.site else None,
+            context=reach.site_context(rt, found.site),
             site_choices=reach.site_choices(rt) if flow.ask_site and not found.site else None,
         )
         ctx.conversation = conversation

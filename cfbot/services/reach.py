@@ -55,6 +55,12 @@ def match_keyword(rt: Runtime, text: str) -> KeywordStart | None:
     return KeywordStart(found[0], found[1], site)
 
 
+def site_context(rt: Runtime, site: str | None) -> dict[str, str] | None:
+    """Placeholder values for a survey at ``site``: questions say the clinic's name as
+    people know it ("Northside Clinic"), never its key."""
+    return {"site": get_routing(rt).site_name(site)} if site else None
+
+
 def site_choices(rt: Runtime) -> list[tuple[str, str]]:
     """Every site of ``routing.yaml`` as ``(key, name)``, for "Which clinic did you visit?"."""
     return [(site.key, site.name) for site in get_routing(rt).sites.values()]

@@ -73,6 +73,7 @@ def start_chat(
             deliver="collect",
             site=site,
             program=program,
+            context=reach.site_context(rt, site),
             site_choices=choices,
         )
         # shown at once on the page, like a reply to the visitor's click

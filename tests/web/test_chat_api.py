@@ -92,3 +92,9 @@ def test_a_limited_crisis_message_still_gets_the_crisis_reply(app):
         texts = " ".join(m["text"] for m in r.get_json()["messages"])
         assert "988" in texts, (i, r.status_code, texts)
     assert 429 in statuses
+
+
+def test_a_chat_at_a_site_names_the_clinic_not_its_key(client):
+    body = _start(client, site="northside", lang="en").get_json()
+    first = body["messages"][0]["text"]
+    assert "Northside Clinic" in first and "northside?" not in first.lower()
