@@ -237,12 +237,13 @@ def nps_interval(promoters: int, passives: int, detractors: int) -> tuple[float,
 
 
 def _question_meta(rt: Any, flow_id: str, question_id: str) -> tuple[str, int, int]:
-    """A label (the English wording, placeholders left as they are) and the scale."""
+    """A label (the English wording, placeholders read as a neutral phrase such as "our
+    clinic", never a client's name) and the scale."""
     flow = rt.flows.get(flow_id)
     question = flow.question(question_id) if flow is not None else None
     if question is None:
         return question_id, 1, 5
-    text = question.text.get("en") or next(iter(question.text.values()), question_id)
+    text = flow.text(question, "en", {}) or question_id
     lo = question.min if question.min is not None else (0 if question.type == "nps" else 1)
     hi = question.max if question.max is not None else (10 if question.type == "nps" else 5)
     return text, lo, hi
