@@ -4,6 +4,8 @@ sign-in, roles, CSRF and headers as the dashboard; each route calls one service.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
@@ -37,55 +39,55 @@ def _back(alert_id: int) -> Response:
     return redirect(url_for("dashboard.alert_page", alert_id=alert_id))
 
 
-@bp.post("/alerts/<int:alert_id>/assign")
-def assign(alert_id: int) -> Page:
+def _act(alert_id: int, action: Callable[[], object], error_status: int = 400) -> Page:
+    """One case action on a visible alert: CSRF, scope, the service call, then back to
+    the alert (or the page again with the service's refusal)."""
     check_csrf()
     dashboard._load(alert_id)
     try:
-        casework.assign_alert(
+        action()
+    except AlertActionError as exc:
+        return dashboard._render_detail(alert_id, error=str(exc), status=error_status)
+    return _back(alert_id)
+
+
+def _note_text() -> str:
+    return request.form.get("note", "")[: casework.MAX_NOTE]
+
+
+@bp.post("/alerts/<int:alert_id>/assign")
+def assign(alert_id: int) -> Page:
+    return _act(
+        alert_id,
+        lambda: casework.assign_alert(
             get_runtime(),
             alert_id,
             request.form.get("assignee", ""),
             dashboard._actor(),
             ip=client_ip(),
-        )
-    except AlertActionError as exc:
-        return dashboard._render_detail(alert_id, error=str(exc), status=400)
-    return _back(alert_id)
+        ),
+    )
 
 
 @bp.post("/alerts/<int:alert_id>/note")
 def note(alert_id: int) -> Page:
-    check_csrf()
-    dashboard._load(alert_id)
-    try:
-        casework.add_note(
-            get_runtime(),
-            alert_id,
-            dashboard._actor(),
-            request.form.get("note", "")[: casework.MAX_NOTE],
-            ip=client_ip(),
-        )
-    except AlertActionError as exc:
-        return dashboard._render_detail(alert_id, error=str(exc), status=400)
-    return _back(alert_id)
+    return _act(
+        alert_id,
+        lambda: casework.add_note(
+            get_runtime(), alert_id, dashboard._actor(), _note_text(), ip=client_ip()
+        ),
+    )
 
 
 @bp.post("/alerts/<int:alert_id>/reopen")
 def reopen(alert_id: int) -> Page:
-    check_csrf()
-    dashboard._load(alert_id)
-    try:
-        casework.reopen_alert(
-            get_runtime(),
-            alert_id,
-            dashboard._actor(),
-            request.form.get("note", "")[: casework.MAX_NOTE],
-            ip=client_ip(),
-        )
-    except AlertActionError as exc:
-        return dashboard._render_detail(alert_id, error=str(exc), status=409)
-    return _back(alert_id)
+    return _act(
+        alert_id,
+        lambda: casework.reopen_alert(
+            get_runtime(), alert_id, dashboard._actor(), _note_text(), ip=client_ip()
+        ),
+        error_status=409,
+    )
 
 
 @bp.post("/alerts/<int:alert_id>/survey")
