@@ -22,3 +22,15 @@ def cli_runtime(*, log: bool = True) -> Runtime:
         return build_runtime(Settings.from_env())
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def day_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> object:
+    """Click callback for ``--from``/``--to`` days (YYYY-MM-DD); a bad day is a usage error."""
+    from cfbot.services.exports import ExportError, parse_day
+
+    if value is None:
+        return None
+    try:
+        return parse_day(value)
+    except ExportError as exc:
+        raise click.BadParameter(str(exc), param=param) from None

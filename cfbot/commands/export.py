@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cfbot.commands import cli_runtime
+from cfbot.commands import cli_runtime, day_option
 
 
 @click.group()
@@ -16,23 +16,12 @@ def export() -> None:
     """Export survey data to spreadsheet files."""
 
 
-def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> object:
-    from cfbot.services.exports import ExportError, parse_day
-
-    if value is None:
-        return None
-    try:
-        return parse_day(value)
-    except ExportError as exc:
-        raise click.BadParameter(str(exc), param=param) from None
-
-
 @export.command("answers")
 @click.option(
     "--from",
     "start",
     required=True,
-    callback=_day,
+    callback=day_option,
     metavar="YYYY-MM-DD",
     help="First day (inclusive), a calendar day in CFBOT_TIMEZONE.",
 )
@@ -40,7 +29,7 @@ def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> obje
     "--to",
     "end",
     required=True,
-    callback=_day,
+    callback=day_option,
     metavar="YYYY-MM-DD",
     help="Last day (inclusive), a calendar day in CFBOT_TIMEZONE.",
 )

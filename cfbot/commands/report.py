@@ -7,23 +7,12 @@ from pathlib import Path
 
 import click
 
-from cfbot.commands import cli_runtime
+from cfbot.commands import cli_runtime, day_option
 
 
 @click.group()
 def report() -> None:
     """Printable reports."""
-
-
-def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> object:
-    from cfbot.services.exports import ExportError, parse_day
-
-    if value is None:
-        return None
-    try:
-        return parse_day(value)
-    except ExportError as exc:
-        raise click.BadParameter(str(exc), param=param) from None
 
 
 def _write(path: str, data: bytes) -> None:
@@ -39,9 +28,9 @@ def _write(path: str, data: bytes) -> None:
 
 
 @report.command("phab")
-@click.option("--from", "start", required=True, callback=_day, metavar="YYYY-MM-DD",
+@click.option("--from", "start", required=True, callback=day_option, metavar="YYYY-MM-DD",
               help="First day (inclusive), in the routing time zone.")  # fmt: skip
-@click.option("--to", "end", required=True, callback=_day, metavar="YYYY-MM-DD",
+@click.option("--to", "end", required=True, callback=day_option, metavar="YYYY-MM-DD",
               help="Last day (inclusive).")  # fmt: skip
 @click.option("--site", default=None, help="Only this site key (default: every site).")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
