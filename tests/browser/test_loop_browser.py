@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_webchat_browser import ARGS, CHROMIUM, _axe_violations, db_url, live_server  # noqa: F401
+from test_webchat_browser import ARGS, CHROMIUM, _axe_violations
 
 pytestmark = pytest.mark.browser
 

@@ -6,15 +6,12 @@ the page body, and axe finds no serious or critical violation on any of them."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "results"))
 from results_helpers import ALL_SITES, ROUTING_YAML, T0, make_alert, make_survey  # noqa: E402
@@ -40,30 +37,6 @@ def settings_overrides(tmp_path: Path) -> dict[str, object]:
     routing = tmp_path / "routing.yaml"
     routing.write_text(ROUTING_YAML, encoding="utf-8")
     return {"routing_file": str(routing), "rate_limits": False}
-
-
-@pytest.fixture
-def db_url(_sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
-    """Pages are what is tested here, so SQLite is enough."""
-    from cfbot import db as cfdb
-
-    path = tmp_path / "browser.sqlite3"
-    shutil.copy(_sqlite_template, path)
-    url = f"sqlite:///{path}"
-    yield url
-    cfdb.get_engine(url).dispose()
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -4,43 +4,15 @@ keyboard, updates without reloading, and axe finds no WCAG 2.1 A/AA violations."
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def db_url(_sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
-    """Pages are what is tested here, so SQLite is enough (the database is tested elsewhere)."""
-    import shutil
-
-    from cfbot import db as cfdb
-
-    path = tmp_path / "browser.sqlite3"
-    shutil.copy(_sqlite_template, path)
-    url = f"sqlite:///{path}"
-    yield url
-    cfdb.get_engine(url).dispose()
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -43,29 +41,9 @@ def settings_overrides(host_port: int) -> dict[str, object]:
 
 
 @pytest.fixture
-def db_url(_sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
-    import shutil
-
-    from cfbot import db as cfdb
-
-    path = tmp_path / "widget.sqlite3"
-    shutil.copy(_sqlite_template, path)
-    url = f"sqlite:///{path}"
-    yield url
-    cfdb.get_engine(url).dispose()
-
-
-@pytest.fixture
-def chat_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def chat_server(live_server: str) -> str:
+    # cfbot, on 127.0.0.1; the agency page is served from "localhost", another site
+    return live_server
 
 
 def _agency_server(port: int, chat: str) -> ThreadingHTTPServer:
