@@ -259,6 +259,9 @@ def demo(host: str, port: int, clock: bool, seed: bool) -> None:
     if not os.environ.get("CFBOT_PUBLIC_URL"):
         # links in (console) staff emails point at the demo server itself
         overrides["public_url"] = f"http://{host}:{port}"
+    if not os.environ.get("CFBOT_WIDGET_ORIGINS"):
+        # the demo's sample agency page (/dev/widget) embeds the chat widget
+        overrides["widget_origins"] = (f"http://{host}:{port}", f"http://localhost:{port}")
     settings = _settings(**overrides)
     if settings.is_production:
         raise click.ClickException("the demo cannot run with CFBOT_ENV=production")

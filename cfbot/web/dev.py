@@ -85,6 +85,12 @@ def home() -> str:
     )
 
 
+@bp.get("/widget")
+def widget_sample() -> str:
+    """A sample agency page with the one-line chat widget, as an agency would embed it."""
+    return render_template("dev_widget.html")
+
+
 @home_bp.get("/favicon.ico")
 def favicon() -> Response:
     return current_app.send_static_file("favicon.svg")

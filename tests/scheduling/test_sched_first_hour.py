@@ -117,3 +117,11 @@ def test_demo_has_a_front_door(demo_client) -> None:  # type: ignore[no-untyped-
     icon = demo_client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     icon.close()
+
+
+def test_demo_has_a_sample_page_with_the_chat_widget(demo_client) -> None:  # type: ignore[no-untyped-def]
+    assert 'href="/dev/widget"' in demo_client.get("/").get_data(as_text=True)
+    page = demo_client.get("/dev/widget")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<script src="/chat/widget.js" data-flow="clinic_visit" data-site="northside"' in html
