@@ -89,6 +89,7 @@ class _Claim:
     slot: float
     moment: datetime
     sender: str
+    template: dict[str, Any] | None = None
 
 
 def sender_key(rt: Runtime, channel: str) -> str:
@@ -137,13 +138,31 @@ def dispatch_outbox(
             result = SendResult(ok=False, status="failed", error=f"no channel {claim.channel}")
         else:
             try:
-                result = channel.send(claim.address, claim.body, message_id=claim.message_id)
+                result = _send(channel, claim)
             except Exception as exc:  # an adapter must not raise; if it does, do not resend
                 log.exception("channel %s raised for message %s", claim.channel, claim.message_id)
                 result = SendResult(ok=False, status="failed", error=str(exc)[:200])
         sent_at = tick_now + timedelta(seconds=clock() - start)
         _record(rt, claim, result, sent_at, clock, report)
     return report
+
+
+def _send(channel: Any, claim: _Claim) -> SendResult:
+    """One provider call: a WhatsApp template (outside the 24-hour window) or free text."""
+    if claim.template is None:
+        result: SendResult = channel.send(claim.address, claim.body, message_id=claim.message_id)
+        return result
+    send_template = getattr(channel, "send_template", None)
+    if send_template is None:
+        return SendResult(ok=False, status="failed", error=f"{claim.channel} sends no templates")
+    variables = claim.template.get("variables") or {}
+    result = send_template(
+        claim.address,
+        str(claim.template.get("content_sid") or ""),
+        {str(k): str(v) for k, v in variables.items()},
+        message_id=claim.message_id,
+    )
+    return result
 
 
 def _claim_next(
@@ -213,6 +232,7 @@ def _take(session: Session, message: Message, slot: float, moment: datetime, sen
         slot,
         moment,
         sender,
+        dict(message.template) if message.template else None,
     )
 
 
@@ -244,7 +264,7 @@ def _check(
         return None
     start_t, end_t = _window(rt, conversation, rules_cache)
     zone, _ = recipient_zone(
-        contact.phone if contact else message.address,
+        (contact.phone or contact.whatsapp) if contact else message.address,
         contact.timezone if contact else None,
         rt.settings.timezone,
     )
