@@ -59,6 +59,8 @@ from cfbot.services.timing import next_allowed, recipient_zone
 log = logging.getLogger(__name__)
 
 REPLY_GRACE = timedelta(hours=1)
+# WhatsApp allows free text only this long after the client's last message
+WHATSAPP_WINDOW = timedelta(hours=24)
 EXEMPT_KINDS = frozenset({"crisis", "crisis_reply", "crisis_notice"})
 CLAIM_BATCH = 20
 SLOT_LEAD = 0.05
@@ -260,6 +262,10 @@ def _check(
     if message.kind == "reminder" and conversation is not None and conversation.status != "active":
         # a reminder held back by quiet hours is pointless once the survey has ended
         return _cancel(session, message, "closed", report)
+    if message.channel == "whatsapp" and message.template is None:
+        if not _in_whatsapp_window(session, message, moment):
+            # WhatsApp refuses free text 24 hours after the client's last message (63016)
+            return _cancel(session, message, "whatsapp_window", report)
     if _exempt_from_quiet_hours(message, moment):
         return None
     start_t, end_t = _window(rt, conversation, rules_cache)
@@ -275,6 +281,23 @@ def _check(
         report.deferred += 1
         return "quiet_hours"
     return None
+
+
+def _in_whatsapp_window(session: Session, message: Message, moment: datetime) -> bool:
+    """True when the client wrote to us on WhatsApp in the 24 hours before ``moment``."""
+    if message.contact_id is None:
+        return False
+    last = session.exec(
+        select(Message.created_at)
+        .where(
+            Message.contact_id == message.contact_id,
+            Message.direction == "in",
+            Message.channel == "whatsapp",
+        )
+        .order_by(col(Message.created_at).desc())
+        .limit(1)
+    ).first()
+    return last is not None and moment - last < WHATSAPP_WINDOW
 
 
 def _cancel(session: Session, message: Message, reason: str, report: DispatchReport) -> str:

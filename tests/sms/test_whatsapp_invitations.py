@@ -143,3 +143,20 @@ def test_unknown_channel_is_rejected(client, rt):
     (item,) = body
     assert item["status"] == "rejected"
     assert [e["field"] for e in item["errors"]] == ["channel"]
+
+
+def test_reminder_outside_whatsapps_24_hours_is_cancelled_not_sent(client, rt, fake_twilio):
+    from datetime import timedelta
+
+    from cfbot.services.timers import run_due_timers
+
+    _post_visits(client, rt, [_visit("en")])
+    send_due_invitations(rt, NOW)
+    dispatch_outbox(rt, NOW, budget_seconds=5.0)
+    assert len(fake_twilio.sent) == 1  # the template
+    later = NOW + timedelta(hours=5)  # the 4 h reminder; the client never wrote to us
+    run_due_timers(rt, later)
+    dispatch_outbox(rt, later, budget_seconds=5.0)
+    assert len(fake_twilio.sent) == 1
+    reminder = all_rows(rt.engine, Message, Message.kind == "reminder")
+    assert [(m.status, m.error_code) for m in reminder] == [("cancelled", "whatsapp_window")]
