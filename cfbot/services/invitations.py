@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from cfbot.db import for_update, unit_of_work
 from cfbot.flows.model import Flow, parse_duration
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Contact, Conversation, Invitation, InvitationStatus, Visit
+from cfbot.models import Contact, Conversation, Invitation, InvitationStatus, Visit, VisitLink
 from cfbot.runtime import Runtime
 from cfbot.services.conversation import (
     contact_address,
@@ -45,6 +45,7 @@ from cfbot.services.conversation import (
 )
 from cfbot.services.routing import get_routing
 from cfbot.services.timing import next_allowed, parse_clock, recipient_zone
+from cfbot.services.visit_links import link_url
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +227,15 @@ def missing_template(flow: Flow, visit: Visit, contact: Contact) -> str | None:
     return f"no_whatsapp_template: no WhatsApp template for {lang}"
 
 
+def visit_link(rt: Runtime, session: Session, flow: Flow, visit: Visit) -> str | None:
+    """The visit's own survey link for ``{link}`` (and WhatsApp variable 3), when the
+    flow opts in (``invitation: {web_link: true}``) and ``CFBOT_PUBLIC_URL`` is set."""
+    if flow.invitation is None or not flow.invitation.web_link or not rt.settings.public_url:
+        return None
+    row = session.exec(select(VisitLink).where(VisitLink.visit_id == visit.id)).first()
+    return link_url(rt, row.code) if row is not None else None
+
+
 def template_variables(context: Mapping[str, str]) -> dict[str, str]:
     """The Content variables of an invitation template: ``{{1}}`` the client's first
     name, ``{{2}}`` the site's name, ``{{3}}`` the visit's survey link; only known ones."""
@@ -375,6 +385,9 @@ def _process(
     if visit.site:
         # clients see the site's name ("Northside Clinic"), not its key ("northside")
         context["site"] = get_routing(rt).site_name(visit.site)
+    link = visit_link(rt, session, flow, visit)
+    if link:
+        context["link"] = link
     lang = invitation_language(flow, visit, contact)
     template = flow.whatsapp_templates.get(lang) if channel == "whatsapp" else None
     conversation, outs = start_conversation(

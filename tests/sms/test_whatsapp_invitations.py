@@ -24,6 +24,14 @@ NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # noon in Minneapolis (area code
 EN_SID = "HX" + "0123456789abcdef" * 2
 ES_SID = "HX" + "fedcba9876543210" * 2
 WA_FROM = "+14155238886"
+INVITATION_WITH_LINK = """invitation: {web_link: true}
+intro:
+  en: "Thanks for visiting us.\\nOr answer online: {link}"
+  es: "Gracias por su visita.\\nO responda en línea: {link}"
+  so: "Mahadsanid.\\n{link}"
+  hmn: "Ua tsaug.\\n{link}"
+  vi: "Cảm ơn.\\n{link}"
+"""
 
 
 @pytest.fixture
@@ -38,7 +46,8 @@ def settings_overrides(tmp_path: Path, fake_twilio) -> dict[str, object]:  # typ
     source = (CONVERSATIONS / "sms_survey.yaml").read_text(encoding="utf-8")
     source = source.replace(
         "expire_after: 48h\n",
-        f"expire_after: 48h\nwhatsapp_templates: {{en: {EN_SID}, es: {ES_SID}}}\n",
+        f"expire_after: 48h\nwhatsapp_templates: {{en: {EN_SID}, es: {ES_SID}}}\n"
+        + INVITATION_WITH_LINK,
     )
     (flows / "sms_survey.yaml").write_text(source, encoding="utf-8")
     return {
@@ -88,8 +97,9 @@ def test_whatsapp_visit_is_invited_by_template_and_the_reply_continues_there(
     (queued,) = all_rows(rt.engine, Message)
     assert queued.template == {
         "content_sid": ES_SID,
-        "variables": {"1": "Ana", "2": "northside"},
+        "variables": {"1": "Ana", "2": "northside", "3": item["link"]},
     }
+    assert item["link"].startswith(PUBLIC_URL + "/s/")
     assert "satisfecho" in queued.body  # the flow's wording of what the template says
 
     sent = dispatch_outbox(rt, NOW, budget_seconds=5.0)
@@ -98,7 +108,7 @@ def test_whatsapp_visit_is_invited_by_template_and_the_reply_continues_there(
     assert request.form["To"] == "whatsapp:" + PHONE
     assert request.form["From"] == "whatsapp:" + WA_FROM
     assert request.form["ContentSid"] == ES_SID and "Body" not in request.form
-    assert json.loads(request.form["ContentVariables"]) == {"1": "Ana", "2": "northside"}
+    assert json.loads(request.form["ContentVariables"])["3"] == item["link"]
 
     # the client answers on WhatsApp: the invited survey goes on, no new contact
     replies = text(client, "4", phone="whatsapp:" + PHONE)
@@ -132,8 +142,9 @@ def test_sms_visit_of_the_same_number_stays_sms(client, rt, fake_twilio):
     _post_visits(client, rt, [_visit("en", channel="sms")])
     assert send_due_invitations(rt, NOW).sent == 1
     dispatch_outbox(rt, NOW, budget_seconds=5.0)
-    (request,) = fake_twilio.sent
-    assert request.form["To"] == PHONE and "ContentSid" not in request.form
+    assert len(fake_twilio.sent) == 2  # intro and first question, as SMS
+    for request in fake_twilio.sent:
+        assert request.form["To"] == PHONE and "ContentSid" not in request.form
     (contact,) = all_rows(rt.engine, Contact)
     assert contact.phone == PHONE and contact.whatsapp is None
 
@@ -160,3 +171,22 @@ def test_reminder_outside_whatsapps_24_hours_is_cancelled_not_sent(client, rt, f
     assert len(fake_twilio.sent) == 1
     reminder = all_rows(rt.engine, Message, Message.kind == "reminder")
     assert [(m.status, m.error_code) for m in reminder] == [("cancelled", "whatsapp_window")]
+
+
+def test_sms_invitation_carries_the_visits_link_when_the_flow_opts_in(client, rt, fake_twilio):
+    (item,) = _post_visits(client, rt, [_visit("en", channel="sms")])
+    send_due_invitations(rt, NOW)
+    (first, *_rest) = all_rows(rt.engine, Message)
+    assert first.body == "Thanks for visiting us.\nOr answer online: " + item["link"]
+    dispatch_outbox(rt, NOW, budget_seconds=5.0)
+    assert item["link"] in " ".join(r.form.get("Body", "") for r in fake_twilio.sent)
+
+
+def test_without_a_link_the_line_offering_it_is_left_out():
+    from cfbot.flows.model import fill_placeholders
+
+    text = "Thanks for visiting us.\nOr answer online: {link}"
+    assert fill_placeholders(text, "en", {}) == "Thanks for visiting us."
+    assert fill_placeholders(text, "en", {"link": "https://x.org/s/abc"}).endswith(
+        "online: https://x.org/s/abc"
+    )
