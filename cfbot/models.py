@@ -205,6 +205,10 @@ class Message(SQLModel, table=True):
     # anonymous web chat: a keyed hash of the sender's address (never the address), so
     # a burst of crisis messages from one source raises one alert
     source: str | None = Field(default=None, max_length=64)
+    # a WhatsApp template send (outside the 24-hour window): {"content_sid": "HX...",
+    # "variables": {"1": ...}}; the dispatcher calls send_template instead of send, and
+    # ``body`` keeps the flow's own wording of what the template says
+    template: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON, nullable=True)
 
 
 class Answer(SQLModel, table=True):

@@ -37,3 +37,14 @@ class ConsoleChannel:
             self.sent.append(SentRecord(address, text, external_id))
         log.info("console %s -> %s: %s", self.name, mask_phone(address), text)
         return SendResult(ok=True, external_id=external_id, status="sent")
+
+    def send_template(
+        self,
+        address: str,
+        content_sid: str,
+        variables: dict[str, str],
+        *,
+        message_id: int | None = None,
+    ) -> SendResult:
+        """A WhatsApp template send, shown as its Content SID and variables."""
+        return self.send(address, f"[template {content_sid} {variables}]", message_id=message_id)

@@ -261,6 +261,10 @@ class TwilioSmsChannel:
             kwargs["from_"] = self.prefix + self.from_number
         if self.status_callback_url:
             kwargs["status_callback"] = self.status_callback_url
+        return self._create(kwargs, address, message_id)
+
+    def _create(self, kwargs: dict[str, Any], address: str, message_id: int | None) -> SendResult:
+        """``messages.create(**kwargs)`` with the error mapping described in :meth:`send`."""
         try:
             created = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:

@@ -13,8 +13,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from twilio.base.exceptions import TwilioRestException
-
 from cfbot.channels.base import SendResult
 from cfbot.channels.twilio_sms import WHATSAPP_PREFIX, TwilioSmsChannel
 from cfbot.config import Settings
@@ -48,7 +46,7 @@ class TwilioWhatsAppChannel(TwilioSmsChannel):
         *,
         message_id: int | None = None,
     ) -> SendResult:
-        """Send an approved template (outside the 24-hour window); errors as for SMS."""
+        """Send an approved template (outside the 24-hour window); errors as for :meth:`send`."""
         kwargs: dict[str, Any] = {
             "to": self.prefix + address,
             "from_": self.prefix + self.from_number,
@@ -57,8 +55,4 @@ class TwilioWhatsAppChannel(TwilioSmsChannel):
         }
         if self.status_callback_url:
             kwargs["status_callback"] = self.status_callback_url
-        try:
-            created = self.client.messages.create(**kwargs)
-        except TwilioRestException as exc:
-            return self._rest_error(exc, address, message_id)
-        return SendResult(ok=True, external_id=created.sid, status="sent")
+        return self._create(kwargs, address, message_id)

@@ -54,6 +54,7 @@ from cfbot.flows.questions.rating import MAX_RATING_RANGE  # noqa: F401  (limit 
 from cfbot.flows.reach_builder import ReachBuilder
 from cfbot.flows.yaml_marks import (
     Ctx,
+    as_bool,
     as_duration,
     as_list,
     as_mapping,
@@ -115,7 +116,7 @@ TOP_KEYS = (
 ALERT_KEYS = ("when", "severity", "reason")
 REMINDER_KEYS = ("after", "text")
 CLOSING_KEYS = ("text", "web")
-INVITATION_KEYS = ("delay", "quiet_hours", "frequency_cap", "if_busy")
+INVITATION_KEYS = ("delay", "quiet_hours", "frequency_cap", "if_busy", "web_link")
 QUIET_KEYS = ("start", "end")
 
 
@@ -399,7 +400,12 @@ class Builder(ReachBuilder):
                         if times[0] == times[1]:
                             self.ctx.error(node, "quiet_hours start and end must differ")
                         quiet = (times[0], times[1])
-        return Invitation(delay=delay, quiet_hours=quiet, frequency_cap=cap, if_busy=if_busy)
+        web_link = False
+        if "web_link" in items:
+            web_link = bool(as_bool(self.ctx, items["web_link"][1], "invitation.web_link"))
+        return Invitation(
+            delay=delay, quiet_hours=quiet, frequency_cap=cap, if_busy=if_busy, web_link=web_link
+        )
 
     def clock(self, node: yaml.Node, what: str) -> time | None:
         raw = as_text(self.ctx, node, what)

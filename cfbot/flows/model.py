@@ -34,7 +34,7 @@ DEFAULT_RESTART_AFTER = timedelta(days=7)
 MAX_RESTART_AFTER = timedelta(days=365)
 DEFAULT_RETRIES = 2
 
-PLACEHOLDERS = ("first_name", "site", "program", "agency")
+PLACEHOLDERS = ("first_name", "site", "program", "agency", "link")
 END = "end"
 
 PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
@@ -108,6 +108,8 @@ class Invitation:
     quiet_hours: tuple[time, time] | None = None
     frequency_cap: timedelta | None = None
     if_busy: str | None = None
+    # put the visit's own survey link (CFBOT_PUBLIC_URL/s/<code>) in ``{link}``
+    web_link: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,6 +282,10 @@ def fill_placeholders(text: str, lang: str, context: Mapping[str, str] | None) -
     (validation reports them).
     """
     context = context or {}
+    if not str(context.get("link") or "").strip():
+        # no link (no CFBOT_PUBLIC_URL, not a visit, the flow did not opt in): a line
+        # offering it ("Or answer online: {link}") goes, rather than dangling
+        text = "\n".join(line for line in text.split("\n") if "{link}" not in line)
 
     def default(name: str) -> str:
         if name == "site":

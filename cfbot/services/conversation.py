@@ -481,3 +481,34 @@ def queue_outs(
         store_outbound(
             session, contact, conversation.channel, address, out, conversation, None, now, False
         )
+
+
+def queue_template(
+    session: Session,
+    contact: Contact,
+    conversation: Conversation,
+    outs: list[OutText],
+    content_sid: str,
+    variables: dict[str, str],
+    now: datetime,
+) -> Message:
+    """Queue a WhatsApp template (approved Twilio Content SID) that stands for the
+    survey's first messages ``outs``: the dispatcher sends the template, and the row's
+    body keeps the flow's wording of what it says (for staff and retention)."""
+    text = "\n\n".join(out.text for out in outs)
+    kind = outs[-1].kind if outs else "invitation"
+    row = outbound_row(
+        contact,
+        conversation.channel,
+        contact_address(contact, conversation.channel),
+        OutText(text, kind, outs[-1].question_id if outs else None),
+        conversation,
+        None,
+        now,
+        False,
+    )
+    row.template = {"content_sid": content_sid, "variables": dict(variables)}
+    row.segments = 1  # one WhatsApp message, whatever the wording's length
+    session.add(row)
+    session.flush()
+    return row

@@ -34,11 +34,18 @@ from sqlmodel import Session, col, select
 from cfbot.db import for_update, unit_of_work
 from cfbot.flows.model import Flow, parse_duration
 from cfbot.logging_setup import mask_phone
-from cfbot.models import Contact, Conversation, Invitation, InvitationStatus, Visit
+from cfbot.models import Contact, Conversation, Invitation, InvitationStatus, Visit, VisitLink
 from cfbot.runtime import Runtime
-from cfbot.services.conversation import lock_contact, open_conversation, start_conversation
+from cfbot.services.conversation import (
+    contact_address,
+    lock_contact,
+    open_conversation,
+    queue_template,
+    start_conversation,
+)
 from cfbot.services.routing import get_routing
 from cfbot.services.timing import next_allowed, parse_clock, recipient_zone
+from cfbot.services.visit_links import link_url
 
 log = logging.getLogger(__name__)
 
@@ -185,11 +192,58 @@ def new_invitation(
         updated_at=now,
     )
     # known at intake already; the send-time checks repeat them in case things change
+    missing = missing_template(flow, visit, contact)
     if contact.opted_out:
         inv.status, inv.reason = InvitationStatus.SKIPPED, "opted_out"
     elif contact.unreachable:
         inv.status, inv.reason = InvitationStatus.SKIPPED, "unreachable"
+    elif missing:
+        inv.status, inv.reason = InvitationStatus.SKIPPED, missing
     return inv
+
+
+# --------------------------------------------------------------------------- WhatsApp
+
+
+def visit_channel(visit: Visit) -> str:
+    """The channel a visit's invitation goes by: ``sms`` unless the visit says ``whatsapp``."""
+    return visit.channel or "sms"
+
+
+def invitation_language(flow: Flow, visit: Visit, contact: Contact) -> str:
+    """The language the survey will run in (the engine's own choice)."""
+    return flow.resolve_language(visit.language or contact.language)
+
+
+def missing_template(flow: Flow, visit: Visit, contact: Contact) -> str | None:
+    """Why a WhatsApp invitation cannot go (no approved template for the client's
+    language: WhatsApp allows free text only within 24 hours of the client's last
+    message), else None."""
+    if visit_channel(visit) != "whatsapp":
+        return None
+    lang = invitation_language(flow, visit, contact)
+    if flow.whatsapp_templates.get(lang):
+        return None
+    return f"no_whatsapp_template: no WhatsApp template for {lang}"
+
+
+def visit_link(rt: Runtime, session: Session, flow: Flow, visit: Visit) -> str | None:
+    """The visit's own survey link for ``{link}`` (and WhatsApp variable 3), when the
+    flow opts in (``invitation: {web_link: true}``) and ``CFBOT_PUBLIC_URL`` is set."""
+    if flow.invitation is None or not flow.invitation.web_link or not rt.settings.public_url:
+        return None
+    row = session.exec(select(VisitLink).where(VisitLink.visit_id == visit.id)).first()
+    return link_url(rt, row.code) if row is not None else None
+
+
+def template_variables(context: Mapping[str, str]) -> dict[str, str]:
+    """The Content variables of an invitation template: ``{{1}}`` the client's first
+    name, ``{{2}}`` the site's name, ``{{3}}`` the visit's survey link; only known ones."""
+    variables: dict[str, str] = {}
+    for number, key in (("1", "first_name"), ("2", "site"), ("3", "link")):
+        if context.get(key):
+            variables[number] = str(context[key])
+    return variables
 
 
 # --------------------------------------------------------------------------- the tick
@@ -292,8 +346,12 @@ def _process(
         return _skip(inv, "opted_out", now)
     if contact.unreachable:
         return _skip(inv, f"unreachable: {contact.unreachable_reason or ''}".strip(), now)
-    if not contact.phone:
+    channel = visit_channel(visit)
+    if not contact_address(contact, channel):
         return _skip(inv, "no_phone", now)
+    missing = missing_template(flow, visit, contact)
+    if missing:
+        return _skip(inv, missing, now)
     from cfbot.services.alerts import crisis_hold_until
 
     held = crisis_hold_until(rt, session, contact_id, now)
@@ -304,9 +362,7 @@ def _process(
     last = last_survey_started(session, contact_id)
     if last is not None and rules.frequency_cap and now - last < rules.frequency_cap:
         return _skip(inv, f"frequency_cap: last survey started {last:%Y-%m-%d %H:%M}Z", now)
-    zone, _ = recipient_zone(
-        contact.phone, visit.timezone or contact.timezone, rt.settings.timezone
-    )
+    zone, _ = recipient_zone(visit.phone, visit.timezone or contact.timezone, rt.settings.timezone)
     busy = open_conversation(session, contact_id)
     if busy is not None:
         if rules.if_busy == "wait" and now - visit.visited_at < MAX_WAIT:
@@ -329,22 +385,38 @@ def _process(
     if visit.site:
         # clients see the site's name ("Northside Clinic"), not its key ("northside")
         context["site"] = get_routing(rt).site_name(visit.site)
-    conversation, _ = start_conversation(
+    link = visit_link(rt, session, flow, visit)
+    if link:
+        context["link"] = link
+    lang = invitation_language(flow, visit, contact)
+    template = flow.whatsapp_templates.get(lang) if channel == "whatsapp" else None
+    conversation, outs = start_conversation(
         session,
         contact,
         flow,
-        channel="sms",
-        lang=visit.language or contact.language,
+        channel=channel,
+        lang=lang,
         now=now,
         context=context or None,
         site=visit.site,
         program=visit.program,
-        deliver="outbox",
+        # a WhatsApp invitation is one approved template instead of the first messages
+        deliver="collect" if template else "outbox",
     )
+    if template:
+        queue_template(
+            session, contact, conversation, outs, template, template_variables(context), now
+        )
     inv.status = InvitationStatus.SENT
     inv.reason = None
     inv.conversation_id = conversation.id
     inv.sent_at = now
     inv.updated_at = now
-    log.info("invitation %s: survey %s for %s", inv.id, conversation.id, mask_phone(contact.phone))
+    log.info(
+        "invitation %s: %s survey %s for %s",
+        inv.id,
+        channel,
+        conversation.id,
+        mask_phone(visit.phone),
+    )
     return "sent", ""

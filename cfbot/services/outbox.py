@@ -59,6 +59,8 @@ from cfbot.services.timing import next_allowed, recipient_zone
 log = logging.getLogger(__name__)
 
 REPLY_GRACE = timedelta(hours=1)
+# WhatsApp allows free text only this long after the client's last message
+WHATSAPP_WINDOW = timedelta(hours=24)
 EXEMPT_KINDS = frozenset({"crisis", "crisis_reply", "crisis_notice"})
 CLAIM_BATCH = 20
 SLOT_LEAD = 0.05
@@ -89,6 +91,7 @@ class _Claim:
     slot: float
     moment: datetime
     sender: str
+    template: dict[str, Any] | None = None
 
 
 def sender_key(rt: Runtime, channel: str) -> str:
@@ -137,13 +140,31 @@ def dispatch_outbox(
             result = SendResult(ok=False, status="failed", error=f"no channel {claim.channel}")
         else:
             try:
-                result = channel.send(claim.address, claim.body, message_id=claim.message_id)
+                result = _send(channel, claim)
             except Exception as exc:  # an adapter must not raise; if it does, do not resend
                 log.exception("channel %s raised for message %s", claim.channel, claim.message_id)
                 result = SendResult(ok=False, status="failed", error=str(exc)[:200])
         sent_at = tick_now + timedelta(seconds=clock() - start)
         _record(rt, claim, result, sent_at, clock, report)
     return report
+
+
+def _send(channel: Any, claim: _Claim) -> SendResult:
+    """One provider call: a WhatsApp template (outside the 24-hour window) or free text."""
+    if claim.template is None:
+        result: SendResult = channel.send(claim.address, claim.body, message_id=claim.message_id)
+        return result
+    send_template = getattr(channel, "send_template", None)
+    if send_template is None:
+        return SendResult(ok=False, status="failed", error=f"{claim.channel} sends no templates")
+    variables = claim.template.get("variables") or {}
+    result = send_template(
+        claim.address,
+        str(claim.template.get("content_sid") or ""),
+        {str(k): str(v) for k, v in variables.items()},
+        message_id=claim.message_id,
+    )
+    return result
 
 
 def _claim_next(
@@ -213,6 +234,7 @@ def _take(session: Session, message: Message, slot: float, moment: datetime, sen
         slot,
         moment,
         sender,
+        dict(message.template) if message.template else None,
     )
 
 
@@ -240,11 +262,15 @@ def _check(
     if message.kind == "reminder" and conversation is not None and conversation.status != "active":
         # a reminder held back by quiet hours is pointless once the survey has ended
         return _cancel(session, message, "closed", report)
+    if message.channel == "whatsapp" and message.template is None:
+        if not _in_whatsapp_window(session, message, moment):
+            # WhatsApp refuses free text 24 hours after the client's last message (63016)
+            return _cancel(session, message, "whatsapp_window", report)
     if _exempt_from_quiet_hours(message, moment):
         return None
     start_t, end_t = _window(rt, conversation, rules_cache)
     zone, _ = recipient_zone(
-        contact.phone if contact else message.address,
+        (contact.phone or contact.whatsapp) if contact else message.address,
         contact.timezone if contact else None,
         rt.settings.timezone,
     )
@@ -255,6 +281,23 @@ def _check(
         report.deferred += 1
         return "quiet_hours"
     return None
+
+
+def _in_whatsapp_window(session: Session, message: Message, moment: datetime) -> bool:
+    """True when the client wrote to us on WhatsApp in the 24 hours before ``moment``."""
+    if message.contact_id is None:
+        return False
+    last = session.exec(
+        select(Message.created_at)
+        .where(
+            Message.contact_id == message.contact_id,
+            Message.direction == "in",
+            Message.channel == "whatsapp",
+        )
+        .order_by(col(Message.created_at).desc())
+        .limit(1)
+    ).first()
+    return last is not None and moment - last < WHATSAPP_WINDOW
 
 
 def _cancel(session: Session, message: Message, reason: str, report: DispatchReport) -> str:

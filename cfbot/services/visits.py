@@ -51,7 +51,10 @@ FIELDS = (
     "flow",
     "external_id",
     "timezone",
+    "channel",
 )
+# how an invitation reaches the client; a WhatsApp number is its own contact
+CHANNELS = ("sms", "whatsapp")
 REQUIRED = ("phone", "visited_at", "site")
 LIMITS = {"site": 100, "program": 100, "first_name": 100, "external_id": 200, "flow": 100}
 # a visit "in the future" by less than this is clock skew between systems, not an error
@@ -83,6 +86,7 @@ class VisitIn:
     language: str | None = None
     first_name: str | None = None
     timezone: str | None = None
+    channel: str = "sms"
 
 
 @dataclass
@@ -254,6 +258,9 @@ def validate_visit(
                 "language", f"unsupported language (use one of {', '.join(SUPPORTED_LANGUAGES)})"
             )
         )
+    channel = (values["channel"] or "sms").lower()
+    if channel not in CHANNELS:
+        errors.append(FieldError("channel", f"unknown channel (use one of {', '.join(CHANNELS)})"))
     flow: Flow | None = None
     if values["flow"]:
         flow = rt.flows.get(values["flow"])
@@ -282,6 +289,7 @@ def validate_visit(
             language=language,
             first_name=values["first_name"],
             timezone=tz_name,
+            channel=channel,
         ),
         [],
     )
@@ -325,12 +333,14 @@ def _store(
                 select(Visit).where(Visit.source == source, col(Visit.external_id).in_(chunk))
             ).all():
                 existing[(row.source, row.external_id)] = row  # type: ignore[index]  # SQLModel types external_id as optional; the query filters on it
-    phones = sorted({v.phone for _, v in items})
-    contacts: dict[str, Contact] = {}
-    for chunk in _chunks(phones, 500):
-        for contact in session.exec(select(Contact).where(col(Contact.phone).in_(chunk))).all():
-            contacts[contact.phone] = contact  # type: ignore[index]  # SQLModel types phone as optional; the query filters on it
-
+    # contacts by (channel, phone): a WhatsApp number is a contact apart from its SMS twin
+    contacts: dict[tuple[str, str], Contact] = {}
+    for channel, column in (("sms", Contact.phone), ("whatsapp", Contact.whatsapp)):
+        phones = sorted({v.phone for _, v in items if v.channel == channel})
+        for chunk in _chunks(phones, 500):
+            for contact in session.exec(select(Contact).where(col(column).in_(chunk))).all():
+                address = contact.whatsapp if channel == "whatsapp" else contact.phone
+                contacts[(channel, address or "")] = contact
     fresh: list[tuple[ItemResult, VisitIn, Visit]] = []
     seen: dict[tuple[str, str], ItemResult] = {}
     repeats: list[tuple[ItemResult, ItemResult]] = []
@@ -348,13 +358,15 @@ def _store(
             repeats.append((repeat, seen[key]))
             results.append(repeat)
             continue
-        known = contacts.get(v.phone)
+        known = contacts.get((v.channel, v.phone))
         if known is None:
-            contact = Contact(
-                phone=v.phone, created_at=now, updated_at=now, language=v.language or "en"
-            )
+            contact = Contact(created_at=now, updated_at=now, language=v.language or "en")
+            if v.channel == "whatsapp":
+                contact.whatsapp = v.phone
+            else:
+                contact.phone = v.phone
             session.add(contact)
-            contacts[v.phone] = contact
+            contacts[(v.channel, v.phone)] = contact
         else:
             contact = known
         _update_contact(contact, v, now)
@@ -370,6 +382,7 @@ def _store(
             first_name=v.first_name,
             flow_id=v.flow.id,
             timezone=v.timezone,
+            channel=v.channel if v.channel != "sms" else None,
             created_at=now,
         )
         result = ItemResult(index=index, status="created")
@@ -379,12 +392,12 @@ def _store(
             seen[key] = result
     session.flush()  # contacts get ids
     for _, v, visit in fresh:
-        visit.contact_id = contacts[v.phone].id  # type: ignore[assignment]  # id is None only before the row is flushed
+        visit.contact_id = contacts[(v.channel, v.phone)].id  # type: ignore[assignment]  # id is None only before the row is flushed
         session.add(visit)
     session.flush()  # visits get ids
     invitations = []
     for result, v, visit in fresh:
-        inv = new_invitation(rt, visit, contacts[v.phone], v.flow, now)
+        inv = new_invitation(rt, visit, contacts[(v.channel, v.phone)], v.flow, now)
         session.add(inv)
         link = new_link(rt, visit, v.flow, now)
         session.add(link)
