@@ -49,18 +49,22 @@ def list_() -> None:
         )
 
 
-@users.command("disable")
-@click.argument("email")
-def disable(email: str) -> None:
-    """Disable EMAIL's account; every session it has ends at once."""
+def _set_disabled(email: str, disabled: bool) -> None:
     from cfbot.services.accounts import AccountError, set_disabled
 
     try:
-        found = set_disabled(cli_runtime(), email, True, actor="cli")
+        found = set_disabled(cli_runtime(), email, disabled, actor="cli")
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     if not found:
         raise click.ClickException(f"no account for {email}")
+
+
+@users.command("disable")
+@click.argument("email")
+def disable(email: str) -> None:
+    """Disable EMAIL's account; every session it has ends at once."""
+    _set_disabled(email, True)
     click.echo(f"{email.strip().lower()}: disabled, sessions ended")
 
 
@@ -68,14 +72,7 @@ def disable(email: str) -> None:
 @click.argument("email")
 def enable(email: str) -> None:
     """Re-enable a disabled account."""
-    from cfbot.services.accounts import AccountError, set_disabled
-
-    try:
-        found = set_disabled(cli_runtime(), email, False, actor="cli")
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if not found:
-        raise click.ClickException(f"no account for {email}")
+    _set_disabled(email, False)
     click.echo(f"{email.strip().lower()}: enabled")
 
 

@@ -43,3 +43,18 @@ def test_list_send_and_test_email(settings, smtp, monkeypatch):
     assert result.exit_code == 0 and "oncall@example.org\tmanager\t*" in result.output
     result = runner.invoke(cli, ["alerts", "login-link", "oncall@example.org"])
     assert result.exit_code == 0 and "/dashboard/login/" in result.output
+
+
+def test_users_disable_and_enable(settings, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CFBOT_CONVERSATIONS_DIR", str(ROOT / "conversations"))
+    runner = CliRunner()
+    created = runner.invoke(cli, ["users", "create", "Lee@Example.org", "--role", "viewer"])
+    assert created.exit_code == 0, created.output
+    off = runner.invoke(cli, ["users", "disable", "Lee@Example.org"])
+    assert off.exit_code == 0 and "lee@example.org: disabled, sessions ended" in off.output
+    assert "lee@example.org\tviewer\t*\t-\tdisabled" in runner.invoke(cli, ["users", "list"]).output
+    on = runner.invoke(cli, ["users", "enable", "lee@example.org"])
+    assert on.exit_code == 0 and "lee@example.org: enabled" in on.output
+    missing = runner.invoke(cli, ["users", "disable", "nobody@example.org"])
+    assert missing.exit_code != 0 and "no account for nobody@example.org" in missing.output
