@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from proc_env import real_clock_env
+
 ROOT = Path(__file__).resolve().parents[2]
 CFBOT = [sys.executable, "-c", "from cfbot.cli import main; main()"]
 
@@ -92,6 +94,7 @@ def test_demo_serves_chat_and_sms_simulator_without_credentials(tmp_path):
     }
     for key in ("DATABASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "CFBOT_ENV"):
         env.pop(key, None)
+    env = real_clock_env(env)
     proc = subprocess.Popen(
         [*CFBOT, "demo", "--port", str(port)],
         cwd=tmp_path,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from proc_env import real_clock_env
 from sms_helpers import (
     AUTH_TOKEN,
     CONVERSATIONS,
@@ -57,10 +58,7 @@ def gunicorn(db_url, tmp_path):
     )
     for name in ("TWILIO_ACCOUNT_SID", "CFBOT_DEMO", "CFBOT_TWILIO_VALIDATE_SIGNATURE"):
         env.pop(name, None)
-    # the night pass fakes this test's wall clock; gunicorn's workers sleep between
-    # heartbeats, which libfaketime breaks, and this test is about concurrency, not time
-    for name in ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC"):
-        env.pop(name, None)
+    env = real_clock_env(env)
     log = (tmp_path / "gunicorn.log").open("w")
     proc = subprocess.Popen(
         [
