@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from cfbot.services import safety_model
 from cfbot.text import fold_aligned
 
 __all__ = [
@@ -239,12 +240,13 @@ def _blank(pattern: re.Pattern[str] | None, text: str) -> str:
     return pattern.sub(lambda m: " " * len(m.group()), text)
 
 
-def assess(text: str, lang: str | None = None) -> Assessment:
+def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessment:
     """Safety tier of ``text``: ``crisis`` (precise phrases of crisis.yaml, not in a
     context that calls for a person first), else ``urgent_review`` (a possible crisis:
     any talk of death, self-harm, weapons, violence, abuse or a medical emergency that is
     not a known look-alike), else no tier. Every language's phrases are checked, whatever
-    ``lang`` (kept for symmetry with the scorer).
+    ``lang`` (kept for symmetry with the scorer). ``model=False`` leaves out the learned
+    net (cfbot.services.safety_model), for training and measuring the lists alone.
     """
     del lang
     if not text or not text.strip():
@@ -281,6 +283,11 @@ def assess(text: str, lang: str | None = None) -> Assessment:
         phrase = _first(rev.folded.get(cat), f, hist) or _first(rev.accented.get(cat), a, hist, f)
         if phrase:
             return Assessment(URGENT_REVIEW, cat, phrase)
+    # The lists found nothing: the learned net may still raise urgent_review (never the
+    # crisis tier) for a crisis phrased in words no list holds.
+    guess = safety_model.predict(folded) if model else None
+    if guess is not None:
+        return Assessment(URGENT_REVIEW, guess[0], f"(model, p={guess[1]:.2f})")
     return Assessment(None)
 
 

@@ -1,0 +1,87 @@
+"""The learned net under the phrase lists (cfbot.services.safety_model)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from cfbot.services import safety_model
+from cfbot.services.crisis import CRISIS, URGENT_REVIEW, assess
+from cfbot.services.safety_model import CLASSES, Model, features, predict
+
+ALWAYS = Model({"w the": (0.0, 0.0, 9.0, 0.0)}, (0.0, 0.0, 0.0, 0.0), 0.5)
+
+
+def test_features_are_words_pairs_and_pieces() -> None:
+    f = features("no puedo mas")
+    assert "w puedo" in f and "b no puedo" in f and " pu" in f and "mas " in f
+
+
+def test_short_answers_are_never_asked() -> None:
+    model = Model({"w no": (0.0, 9.0, 0.0, 0.0)}, (0.0, 0.0, 0.0, 0.0), 0.5)
+    assert predict("no", model) is None
+    assert predict("no no no", model) is not None
+
+
+def test_the_strongest_crisis_class_is_the_category() -> None:
+    model = Model(
+        {"w choked": (0.0, 0.0, 5.0, 0.0), "w blue": (0.0, 0.0, 0.0, 3.0)},
+        (2.0, 0.0, 0.0, 0.0),
+        0.7,
+    )
+    got = predict("he choked me again", model)
+    assert got is not None and got[0] == "violence_abuse" and got[1] > 0.9
+    assert predict("the wait was fine", model) is None
+
+
+def test_model_raises_only_urgent_review(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety_model, "load", lambda: ALWAYS)
+    got = assess("the wait was fine today")
+    assert got.tier == URGENT_REVIEW and got.category == "violence_abuse"
+    assert got.phrase is not None and got.phrase.startswith("(model")
+    assert assess("the wait was fine today", model=False).tier is None
+    # the lists still decide first, and the crisis tier stays theirs
+    assert assess("i want to kill myself").tier == CRISIS
+
+
+def test_without_the_file_the_lists_still_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety_model, "load", lambda: None)
+    assert assess("the wait was fine today").tier is None
+    assert assess("i want to kill myself").tier == CRISIS
+
+
+def test_shipped_model_loads_and_matches_the_classes() -> None:
+    data = json.loads(
+        resources.files("cfbot.lexicons").joinpath("safety_model.json").read_text("utf-8")
+    )
+    assert tuple(data["classes"]) == CLASSES
+    assert 0.5 <= data["threshold"] < 1.0
+    assert safety_model.load() is not None
+
+
+# Crisis messages written here in words the lists do not hold (checked below), and
+# ordinary replies; the shipped model must catch most of the first and none of the rest.
+UNLISTED_CRISIS = [
+    "nobody would even notice if i wasnt here next week honestly",
+    "i keep thinking everyone is tired of me and it would be easier to just stop",
+    "mi esposo me dejo encerrada todo el dia sin comida otra vez",
+    "ya me canse de todo esto, ya no le encuentro sentido a nada",
+    "my daughter drank something from under the sink and is coughing a lot",
+    "he took my phone and wont let me see my kids, im scared what hell do",
+]
+ORDINARY = [
+    "the nurse was kind and the wait was short",
+    "parking was hard to find but staff were nice",
+    "todo muy bien, gracias por la atencion",
+    "please add more evening appointments",
+]
+
+
+def test_shipped_model_catches_unlisted_crisis_and_not_ordinary_replies() -> None:
+    unlisted = [t for t in UNLISTED_CRISIS if assess(t, model=False).tier is None]
+    assert len(unlisted) >= 4  # these really are beyond the lists
+    caught = [t for t in unlisted if assess(t).tier == URGENT_REVIEW]
+    assert len(caught) >= len(unlisted) - 1, set(unlisted) - set(caught)
+    assert all(assess(t).tier is None for t in ORDINARY)
