@@ -17,8 +17,10 @@ CHECK = """
 import cfbot, sys
 from cfbot.services.crisis_response import builtin_crisis_reply
 assert "site-packages" in cfbot.__file__, cfbot.__file__
+from cfbot.services import safety_model
 reply = builtin_crisis_reply("es", "")
 print(reply)
+assert safety_model.load() is not None, "safety_model.json missing from the wheel"
 """
 
 
@@ -45,6 +47,7 @@ def test_installed_wheel_answers_crisis_in_spanish(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for lang in ("es", "so", "hmn", "vi"):
         assert f"cfbot/locales/{lang}/LC_MESSAGES/messages.po" in names, lang
+    assert "cfbot/lexicons/safety_model.json" in names
 
     # a fresh venv with the wheel; its dependencies come from the test venv (read-only)
     env_dir = tmp_path / "venv"
