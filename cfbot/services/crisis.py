@@ -34,6 +34,7 @@ __all__ = [
     "assess",
     "detect_crisis",
     "find_crisis",
+    "model_view",
 ]
 
 CRISIS_CATEGORIES = ("self_harm", "violence_abuse", "medical_emergency")
@@ -42,6 +43,7 @@ CRISIS_CATEGORIES = ("self_harm", "violence_abuse", "medical_emergency")
 # within minutes). See cfbot/lexicons/urgent_review.yaml.
 CRISIS = "crisis"
 URGENT_REVIEW = "urgent_review"
+MODEL_PHRASE = "(model"  # Assessment.phrase of a tier raised by the learned net
 TIERS = (CRISIS, URGENT_REVIEW)
 
 
@@ -185,6 +187,11 @@ class Assessment:
     def __bool__(self) -> bool:
         return self.tier is not None
 
+    @property
+    def by_model(self) -> bool:
+        """Raised by the learned net (cfbot.services.safety_model), not by a list phrase."""
+        return (self.phrase or "").startswith(MODEL_PHRASE)
+
 
 @dataclass(frozen=True)
 class _Review:
@@ -285,10 +292,17 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
             return Assessment(URGENT_REVIEW, cat, phrase)
     # The lists found nothing: the learned net may still raise urgent_review (never the
     # crisis tier) for a crisis phrased in words no list holds.
-    guess = safety_model.predict(folded) if model else None
+    guess = safety_model.predict(" ".join(f.split())) if model else None
     if guess is not None:
-        return Assessment(URGENT_REVIEW, guess[0], f"(model, p={guess[1]:.2f})")
+        return Assessment(URGENT_REVIEW, guess[0], f"{MODEL_PHRASE}, p={guess[1]:.2f})")
     return Assessment(None)
+
+
+def model_view(text: str) -> str:
+    """The text the learned net reads: folded as for the lists, with the known
+    look-alikes (urgent_review.yaml) taken out, so it judges only what is left."""
+    folded, _ = _prepare(text)
+    return " ".join(_blank(_review().lookalikes, folded).split())
 
 
 def detect_crisis(text: str, lang: str | None = None) -> str | None:

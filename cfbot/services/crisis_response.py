@@ -131,9 +131,15 @@ def handle_crisis(ctx: InboundContext) -> bool:
         return False
     if not found:
         return False
+    rt, session, now = ctx.rt, ctx.session, ctx.now
+    if found.by_model and ctx.conversation is None:
+        # Only the learned net (no list phrase) and a crisis already open: the follow-up
+        # step adds the text to that alert and reminds the client of 911/988.
+        since = now - timedelta(days=rt.settings.crisis_hold_days)
+        if alerts.crisis_alert_for(session, ctx.contact.id, since) is not None:
+            return False
     category = found.category or "self_harm"
     tier = found.tier or CRISIS
-    rt, session, now = ctx.rt, ctx.session, ctx.now
     routing = get_routing(rt)
     if tier == CRISIS:
         ctx.reply(crisis_reply(routing, lang), kind="crisis")

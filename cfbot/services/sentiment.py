@@ -32,11 +32,13 @@ from cfbot.text import fold_aligned
 __all__ = [
     "DEFAULT_TEXT_THRESHOLD",
     "LEXICON_LANGS",
+    "MODEL_SCORE",
     "SentimentResult",
     "classify",
     "is_dissatisfied",
     "score",
     "score_answer",
+    "score_with_model",
     "scorer",
 ]
 
@@ -706,13 +708,37 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
     return SentimentResult(None, True, "none", (why, *q_sig))
 
 
+MODEL_SCORE = -0.5  # a reply the feedback model calls a complaint
+
+
+def score_with_model(text: str, lang: str, question: str | None = None) -> SentimentResult:
+    """:func:`score`, then, where the lexicons found no complaint (no signal, neutral or
+    positive), the learned feedback model (cfbot.services.feedback_model): when it is
+    confident the reply is a complaint ("they asked me the same questions 4 times",
+    sarcasm the lexicons read as praise), the score becomes ``MODEL_SCORE`` with method
+    ``model``. Where the lexicons found a complaint but the model is sure it is none
+    (below its floor: "killer customer service"), the score becomes 0 (``model-veto``)."""
+    from cfbot.services import feedback_model
+
+    result = score(text, lang, question)
+    if result.score is not None and result.score <= DEFAULT_TEXT_THRESHOLD:
+        p = feedback_model.vetoes(text)
+        if p is None:
+            return result
+        return SentimentResult(0.0, False, "model-veto", (*result.signals, f"model:{p:.2f}"))
+    p = feedback_model.predict(text)
+    if p is None:
+        return result
+    return SentimentResult(MODEL_SCORE, False, "model", (*result.signals, f"model:{p:.2f}"))
+
+
 def score_answer(text: str, lang: str, question: str | None) -> SentimentResult:
-    """The flow engine's scorer: :func:`score` in the language the reply is written in
-    (``lang`` for short texts). The engine passes the result on with the answer, which
-    is stored as is (one scoring per answer)."""
+    """The flow engine's scorer: :func:`score_with_model` in the language the reply is
+    written in (``lang`` for short texts). The engine passes the result on with the
+    answer, which is stored as is (one scoring per answer)."""
     from cfbot.services.language import detect_language
 
-    return score(text, detect_language(text, _norm_lang(lang) or "en"), question)
+    return score_with_model(text, detect_language(text, _norm_lang(lang) or "en"), question)
 
 
 def scorer(text: str, lang: str, question: str | None) -> float | None:
@@ -754,7 +780,7 @@ def classify(text: str, lang: str, question: str | None = None) -> dict[str, Any
     from cfbot.services.language import detect_language
 
     language = detect_language(text, _norm_lang(lang) or "en")
-    result = score(text, language, question)
+    result = score_with_model(text, language, question)
     safety = assess(text, language)
     return {
         "text": text,

@@ -1,0 +1,290 @@
+"""Train the two small n-gram models shipped in cfbot/lexicons/.
+
+    python benchmarks/sentiment/train_models.py [--check] [--only safety|feedback]
+
+* ``safety_model.json``: none / self_harm / violence_abuse / medical_emergency, read
+  on the text with known look-alikes taken out (cfbot.services.crisis.model_view). It
+  can only raise ``urgent_review`` where the phrase lists found nothing.
+* ``feedback_model.json``: ok / dissatisfied, asked where the lexicon scorer found no
+  complaint (cfbot.services.sentiment.score_with_model).
+
+Both are multinomial logistic regressions over word and letter n-grams
+(cfbot.services.ngram_model), trained with AdaGrad in pure Python, deterministic. Only
+development sets are used (DEV_SETS), never a held-out set that is still being measured.
+The lists and lexicons were tuned on the same sets, so cross-validation here says little
+about recall on unseen replies; it does say how often a model flags ordinary replies,
+and each threshold is the lowest at which that stays within the budget below. The
+honest figures are on the held-out set (benchmarks/sentiment/RESULTS.md).
+
+``--check`` cross-validates and prints the figures without writing the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import random
+import sys
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from cfbot.services import feedback_model, safety_model  # noqa: E402
+from cfbot.services.crisis import assess, model_view  # noqa: E402
+from cfbot.services.ngram_model import Model, features  # noqa: E402
+from cfbot.services.sentiment import DEFAULT_TEXT_THRESHOLD, score  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "data"
+LEXICONS = ROOT / "cfbot" / "lexicons"
+DEV_SETS = ("feedback_labelled", "safety_dev", "dev4", "blind3", "blind4", "ordinary_dev")
+KEEP = 12000  # n-grams kept per model (largest weights)
+SAFETY_MAX_FALSE = 0.02  # share of non-crisis replies the safety model may flag
+FEEDBACK_MAX_FALSE = 0.05  # share of ok replies the feedback model may turn into complaints
+# Below this P(dissatisfied) the feedback model overrules a lexicon complaint; chosen by
+# cross-validation (0.1: en false alarms 0.11 -> 0.08 for recall 0.912 -> 0.906).
+FEEDBACK_FLOOR = 0.1
+# AdaGrad settings per model; a small rate keeps the probabilities from saturating
+SAFETY_TRAINING = {"epochs": 4, "rate": 0.3, "l2": 1e-2}
+FEEDBACK_TRAINING = {"epochs": 6, "rate": 0.01, "l2": 1e-2}
+KIND_CATEGORY = {
+    "medical": "medical_emergency",
+    "overdose": "medical_emergency",
+    "poisoning": "medical_emergency",
+    "suicidal": "self_harm",
+    "means": "self_harm",
+    "selfharm": "self_harm",
+    "self_harm": "self_harm",
+    "idiom": "self_harm",
+    "violence": "violence_abuse",
+    "abuse": "violence_abuse",
+    "stalking": "violence_abuse",
+    "child_abuse": "violence_abuse",
+    "sexual_assault": "violence_abuse",
+    "elder_abuse": "violence_abuse",
+    "threat_to_others": "violence_abuse",
+}
+
+
+class Row:
+    """One labelled reply: text, survey language, question, crisis category or None,
+    dissatisfied (None when unknown, e.g. safety_dev)."""
+
+    def __init__(
+        self, text: str, lang: str, question: str, crisis: str | None, dissatisfied: bool | None
+    ) -> None:
+        self.text, self.lang, self.question = text, lang, question
+        self.crisis, self.dissatisfied = crisis, dissatisfied
+
+
+def load_rows(names: tuple[str, ...] = DEV_SETS) -> list[Row]:
+    rows: list[Row] = []
+    for name in names:
+        with (DATA / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                text, lang, question = r["text"], r.get("lang", "en"), r.get("question", "")
+                if "label" in r:  # three-label sets
+                    crisis = r["label"] == "crisis"
+                    kind = r.get("kind", "")
+                    dis: bool | None = None if crisis else r["label"] == "dissatisfied"
+                elif "expect" in r:  # safety_dev: crisis / either / none
+                    crisis, kind, dis = r["expect"] in ("crisis", "either"), "", None
+                else:  # feedback_labelled: crisis column holds the category
+                    crisis, kind = bool(r["crisis"]), r["crisis"]
+                    dis = None if crisis else r["dissatisfied"] == "1"
+                cat = None
+                if crisis:
+                    cat = assess(text, model=False).category or KIND_CATEGORY.get(kind) or kind
+                    cat = cat if cat in safety_model.CLASSES[1:] else "self_harm"
+                rows.append(Row(text, lang, question, cat, dis))
+    return rows
+
+
+def _softmax(sums: list[float]) -> list[float]:
+    top = max(sums)
+    exps = [math.exp(s - top) for s in sums]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def train(
+    data: list[tuple[list[str], int]],
+    k: int,
+    epochs: int = 4,
+    rate: float = 0.3,
+    l2: float = 1e-2,
+) -> tuple[dict[str, list[float]], list[float]]:
+    weights: dict[str, list[float]] = {}
+    grad2: dict[str, list[float]] = {}
+    bias = [0.0] * k
+    bias_g2 = [1e-8] * k
+    order = list(range(len(data)))
+    rng = random.Random(7)
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for idx in order:
+            feats, y = data[idx]
+            sums = list(bias)
+            for f in feats:
+                w = weights.get(f)
+                if w is not None:
+                    for i in range(k):
+                        sums[i] += w[i]
+            probs = _softmax(sums)
+            for i in range(k):
+                g = probs[i] - (1.0 if i == y else 0.0)
+                bias_g2[i] += g * g
+                bias[i] -= rate * g / math.sqrt(bias_g2[i])
+            for f in feats:
+                w = weights.setdefault(f, [0.0] * k)
+                g2 = grad2.setdefault(f, [1e-8] * k)
+                for i in range(k):
+                    g = probs[i] - (1.0 if i == y else 0.0) + l2 * w[i]
+                    g2[i] += g * g
+                    w[i] -= rate * g / math.sqrt(g2[i])
+    return weights, bias
+
+
+def prune(weights: dict[str, list[float]], keep: int = KEEP) -> dict[str, list[float]]:
+    ranked = sorted(weights.items(), key=lambda kv: -max(abs(x) for x in kv[1]))
+    return {f: [round(x, 4) for x in w] for f, w in ranked[:keep]}
+
+
+def out_of_fold(
+    views: list[str],
+    ys: list[int],
+    k: int,
+    min_words: int,
+    settings: dict[str, float],
+    folds: int = 5,
+) -> list[tuple[float, ...]]:
+    """Class probabilities for every row from a model that did not see it."""
+    fold_of = [zlib.crc32(v.encode()) % folds for v in views]
+    enc = [(features(v), y) for v, y in zip(views, ys, strict=True)]
+    probs: list[tuple[float, ...]] = [(1.0,) + (0.0,) * (k - 1)] * len(views)
+    for part in range(folds):
+        w, b = train([e for e, f in zip(enc, fold_of, strict=True) if f != part], k, **settings)  # type: ignore[arg-type]  # ints and floats by name
+        model = Model({f: tuple(v) for f, v in prune(w).items()}, tuple(b), 0.5)
+        for i, v in enumerate(views):
+            if fold_of[i] == part and len(v.split()) >= min_words:
+                probs[i] = model.probabilities(v)
+    return probs
+
+
+def lowest_threshold(flagged: Callable[[float], int], budget: float) -> float:
+    for t in [x / 100 for x in range(50, 100)]:
+        if flagged(t) <= budget:
+            return t
+    return 0.99
+
+
+def write(
+    name: str,
+    classes: tuple[str, ...],
+    views: list[str],
+    ys: list[int],
+    t: float,
+    settings: dict[str, float],
+    floor: float = 0.0,
+) -> None:
+    data_ = [(features(v), y) for v, y in zip(views, ys, strict=True)]
+    w, b = train(data_, len(classes), **settings)  # type: ignore[arg-type]  # ints and floats by name
+    out = LEXICONS / name
+    data = {
+        "about": "Trained by benchmarks/sentiment/train_models.py; see cfbot/services/"
+        "ngram_model.py.",
+        "sets": list(DEV_SETS),
+        "classes": list(classes),
+        "threshold": t,
+        "floor": floor,
+        "bias": [round(x, 4) for x in b],
+        "weights": prune(w),
+    }
+    out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
+
+
+def safety(rows: list[Row], check: bool) -> None:
+    views = [model_view(r.text) for r in rows]
+    ys = [safety_model.CLASSES.index(r.crisis or "none") for r in rows]
+    listed = [assess(r.text, model=False).tier is not None for r in rows]
+    probs = out_of_fold(
+        views, ys, len(safety_model.CLASSES), safety_model.MIN_WORDS, SAFETY_TRAINING
+    )
+    p = [1 - pr[0] for pr in probs]
+    crisis = [i for i, r in enumerate(rows) if r.crisis]
+    non = [i for i, r in enumerate(rows) if not r.crisis]
+    t = lowest_threshold(
+        lambda t: sum(not listed[i] and p[i] >= t for i in non), SAFETY_MAX_FALSE * len(non)
+    )
+    for x in sorted({0.5, 0.7, 0.9, t}):
+        print(
+            f"safety t={x:.2f}: crisis caught lists {sum(listed[i] for i in crisis)}/"
+            f"{len(crisis)}, lists+model {sum(listed[i] or p[i] >= x for i in crisis)}/"
+            f"{len(crisis)}; non-crisis flagged lists {sum(listed[i] for i in non)}/{len(non)}"
+            f", lists+model {sum(listed[i] or p[i] >= x for i in non)}/{len(non)} (out of fold)"
+        )
+    if not check:
+        write("safety_model.json", safety_model.CLASSES, views, ys, t, SAFETY_TRAINING)
+
+
+def feedback(rows: list[Row], check: bool) -> None:
+    rows = [r for r in rows if r.dissatisfied is not None]
+    views = [feedback_model.model_view(r.text) for r in rows]
+    ys = [int(bool(r.dissatisfied)) for r in rows]
+    lexicon = [score(r.text, r.lang, r.question) for r in rows]
+    said = [s.score is not None and s.score <= DEFAULT_TEXT_THRESHOLD for s in lexicon]
+    probs = out_of_fold(views, ys, 2, feedback_model.MIN_WORDS, FEEDBACK_TRAINING)
+    p = [pr[1] for pr in probs]
+    dis = [i for i, r in enumerate(rows) if r.dissatisfied]
+    ok = [i for i, r in enumerate(rows) if not r.dissatisfied]
+    t = lowest_threshold(
+        lambda t: sum(not said[i] and p[i] >= t for i in ok), FEEDBACK_MAX_FALSE * len(ok)
+    )
+    final = [
+        (said[i] and (len(views[i].split()) < 2 or p[i] >= FEEDBACK_FLOOR)) or p[i] >= t
+        for i in range(len(rows))
+    ]
+    print(
+        f"feedback t={t:.2f}, floor {FEEDBACK_FLOOR}: complaints found "
+        f"{sum(final[i] for i in dis)}/{len(dis)}; ok replies called complaints "
+        f"{sum(final[i] for i in ok)}/{len(ok)} (out of fold)"
+    )
+    for x in sorted({0.5, 0.7, 0.9, t}):
+        print(
+            f"feedback t={x:.2f}: complaints found lexicons {sum(said[i] for i in dis)}/"
+            f"{len(dis)}, lexicons+model {sum(said[i] or p[i] >= x for i in dis)}/{len(dis)}"
+            f"; ok replies called complaints lexicons {sum(said[i] for i in ok)}/{len(ok)}, "
+            f"lexicons+model {sum(said[i] or p[i] >= x for i in ok)}/{len(ok)} (out of fold)"
+        )
+    if not check:
+        write(
+            "feedback_model.json",
+            feedback_model.CLASSES,
+            views,
+            ys,
+            t,
+            FEEDBACK_TRAINING,
+            FEEDBACK_FLOOR,
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="cross-validate only, write nothing")
+    ap.add_argument("--only", choices=("safety", "feedback"), help="train one model")
+    args = ap.parse_args()
+    rows = load_rows()
+    print(f"{len(rows)} rows from {', '.join(DEV_SETS)}")
+    if args.only in (None, "safety"):
+        safety(rows, args.check)
+    if args.only in (None, "feedback"):
+        feedback(rows, args.check)
+
+
+if __name__ == "__main__":
+    main()
