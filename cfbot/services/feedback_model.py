@@ -13,10 +13,11 @@ on development sets only (see cfbot.services.ngram_model).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import cache
 
 from cfbot.services.ngram_model import Model, load_model
-from cfbot.text import fold
 
 __all__ = ["CLASSES", "MIN_WORDS", "load", "model_view", "p_dissatisfied", "predict", "vetoes"]
 
@@ -24,9 +25,15 @@ CLASSES = ("ok", "dissatisfied")
 MIN_WORDS = 2
 
 
+_MARKS = re.compile("[\u0300-\u036f]")
+_NOT_WORD = re.compile(r"[^\w\s]+")
+
+
 def model_view(text: str) -> str:
-    """Folded text as the model reads it (lower case, no accents, words only)."""
-    return " ".join(fold(text).split())
+    """Text as the model reads it: lower case, accents off (đ -> d), punctuation out.
+    Cheaper than cfbot.text.fold, and only ever compared with itself."""
+    plain = _MARKS.sub("", unicodedata.normalize("NFKD", text.lower())).replace("đ", "d")
+    return " ".join(_NOT_WORD.sub(" ", plain).split())
 
 
 @cache

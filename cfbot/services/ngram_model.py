@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 __all__ = ["Model", "features", "load_model"]
@@ -31,6 +31,18 @@ def features(folded: str) -> list[str]:
     return out
 
 
+def _word_features(word: str) -> list[str]:
+    padded = f" {word} "
+    n = len(padded)
+    out = [f"w {word}"]
+    for size in (3, 4, 5):
+        out += [padded[i : i + size] for i in range(n - size + 1)]
+    return out
+
+
+_CACHE_LIMIT = 50_000  # words whose summed weights are kept (cleared when full)
+
+
 @dataclass(frozen=True)
 class Model:
     """A multinomial logistic regression: one weight per class per n-gram."""
@@ -39,16 +51,38 @@ class Model:
     bias: tuple[float, ...]
     threshold: float  # P(positive class) at or above this: the model says yes
     floor: float = 0.0  # P below this: the model is confident the answer is no
+    # a word's own n-grams always add up the same: summed once per word, then reused
+    _words: dict[str, tuple[float, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def _word(self, word: str) -> tuple[float, ...]:
+        vec = self._words.get(word)
+        if vec is None:
+            sums = [0.0] * len(self.bias)
+            get = self.weights.get
+            for f in _word_features(word):
+                w = get(f)
+                if w is not None:
+                    for i, x in enumerate(w):
+                        sums[i] += x
+            vec = tuple(sums)
+            if len(self._words) >= _CACHE_LIMIT:
+                self._words.clear()
+            self._words[word] = vec
+        return vec
 
     def probabilities(self, folded: str) -> tuple[float, ...]:
+        """Class probabilities of folded text: the same sum as over :func:`features`."""
         sums = list(self.bias)
-        k = len(sums)
+        words = folded.split()
+        for word in words:
+            for i, x in enumerate(self._word(word)):
+                sums[i] += x
         get = self.weights.get
-        for f in features(folded):
-            w = get(f)
+        for a, b in zip(words, words[1:], strict=False):
+            w = get(f"b {a} {b}")
             if w is not None:
-                for i in range(k):
-                    sums[i] += w[i]
+                for i, x in enumerate(w):
+                    sums[i] += x
         top = max(sums)
         exps = [math.exp(s - top) for s in sums]
         total = sum(exps)

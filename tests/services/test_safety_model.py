@@ -87,3 +87,19 @@ def test_shipped_model_catches_unlisted_crisis_and_not_ordinary_replies() -> Non
     # a floor, not a promise: the held-out figure is in benchmarks/sentiment/RESULTS.md
     assert len(caught) * 2 >= len(unlisted), set(unlisted) - set(caught)
     assert all(assess(t).tier is None for t in ORDINARY)
+
+
+def test_cached_word_sums_give_the_same_probabilities_as_the_n_grams() -> None:
+    model = safety_model.load()
+    assert model is not None
+    for text in ("i cant go on like this anymore", "la espera fue larga", "i cant go on"):
+        direct = list(model.bias)
+        for f in features(text):
+            w = model.weights.get(f)
+            if w is not None:
+                direct = [a + b for a, b in zip(direct, w, strict=True)]
+        top = max(direct)
+        exps = [2.718281828459045 ** (x - top) for x in direct]
+        expected = [e / sum(exps) for e in exps]
+        got = model.probabilities(text)
+        assert all(abs(a - b) < 1e-9 for a, b in zip(got, expected, strict=True))
