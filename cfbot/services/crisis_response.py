@@ -165,6 +165,7 @@ def handle_crisis(ctx: InboundContext) -> bool:
         now=now,
         tier=tier,
         language=lang,
+        trigger=(found.phrase or "").strip("()") or None,
     )
     note = f"{tier} reply sent ({lang})" + ("; survey paused" if paused else "")
     alerts.log_event(session, alert.id, "client_replied", now, note=note)  # type: ignore[arg-type]  # id is None only before the row is flushed

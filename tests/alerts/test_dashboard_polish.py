@@ -99,3 +99,23 @@ def test_crisis_alert_shows_the_language_the_client_wrote_in(rt, client, smtp):
     sign_in(client, "director@example.org")
     page = client.get(f"/dashboard/alerts/{alert.id}").get_data(as_text=True)
     assert "language: es" in page and "language: vi" not in page
+
+
+def test_crisis_alert_shows_what_flagged_each_message(rt, client, smtp, monkeypatch):
+    from cfbot.services import safety_model
+    from cfbot.services.ngram_model import Model
+
+    invite(rt, lang="en")
+    # first a message only the learned net flags (a toy model that always fires) ...
+    always = Model({"w the": (0.0, 9.0, 0.0, 0.0)}, (0.0, 0.0, 0.0, 0.0), 0.5)
+    monkeypatch.setattr(safety_model, "load", lambda: always)
+    sms(rt, "the day went the way it went", now=T0 + timedelta(minutes=1))
+    # ... then one a list phrase flags: same alert, both triggers
+    sms(rt, "quiero quitarme la vida", now=T0 + timedelta(minutes=2))
+    (alert,) = rows(rt, Alert)
+    assert alert.details["triggers"][0].startswith("model, p=")
+    assert alert.details["triggers"][1] == "quiero quitarme la vida"
+    sign_in(client, "director@example.org")
+    page = client.get(f"/dashboard/alerts/{alert.id}").get_data(as_text=True)
+    assert "Flagged by" in page and "quiero quitarme la vida" in page
+    assert "the learned check (p=" in page

@@ -198,12 +198,14 @@ def raise_crisis(
     now: datetime,
     tier: str = "crisis",
     language: str | None = None,
+    trigger: str | None = None,
 ) -> Alert:
     """Create an urgent crisis alert (or add this message to one raised minutes ago).
 
     ``tier`` is ``crisis`` or ``urgent_review`` (a possible crisis a person must read
     within minutes: same kind, severity, recipients and escalation, reason prefixed);
-    ``language`` is the language the message was written in. Both go in ``details``.
+    ``language`` is the language the message was written in; ``trigger`` what flagged
+    it (the list phrase, or "model, p=0.97" for the learned net). All go in ``details``.
     """
     window_start = now - timedelta(minutes=rt.settings.crisis_dedupe_minutes)
     existing = session.exec(
@@ -236,6 +238,8 @@ def raise_crisis(
             details["tier"] = "crisis"
         if language:
             details["languages"] = sorted({*details.get("languages", []), language})
+        if trigger:
+            details["triggers"] = [*details.get("triggers", []), trigger][-20:]
         existing.details = details
         existing.updated_at = now
         session.add(existing)
@@ -267,6 +271,7 @@ def raise_crisis(
             "contact_ids": [contact.id],
             **({"source": message.source} if message.source else {}),
             **({"language": language, "languages": [language]} if language else {}),
+            **({"triggers": [trigger]} if trigger else {}),
         },
         conversation_id=conversation.id if conversation is not None else None,
         contact_id=contact.id,

@@ -157,6 +157,8 @@ class AlertDetail:
     site_name: str
     flow_name: str
     conversation_status: str | None
+    # crisis alerts: what flagged each message (a list phrase, or "model, p=0.97")
+    triggers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,7 @@ def alert_detail(rt: Runtime, alert_id: int, now: datetime | None = None) -> Ale
             site_name=routing.site_name(alert.site),
             flow_name=flow_name,
             conversation_status=conversation.status if conversation is not None else None,
+            triggers=[str(t) for t in (alert.details or {}).get("triggers", [])],
         )
 
 
