@@ -42,3 +42,23 @@ def test_saved_pills_plan_mid_rating_question_is_never_a_reprompt(client, rt):
     assert alert.severity == "urgent"
     (conv,) = all_rows(rt.engine, Conversation)
     assert conv.status == "paused"
+
+
+def test_a_model_only_urgent_review_over_sms(client, rt, monkeypatch):
+    from cfbot.services import safety_model
+    from cfbot.services.ngram_model import Model
+
+    always = Model({"w week": (0.0, 9.0, 0.0, 0.0)}, (0.0, 0.0, 0.0, 0.0), 0.5)
+    monkeypatch.setattr(safety_model, "load", lambda: always)
+    text(client, "FEEDBACK")
+    (reply,) = text(client, "not sure i make it to next week")
+    assert "A staff member will read your message." in reply
+    (alert,) = all_rows(rt.engine, Alert)
+    assert alert.details["tier"] == "urgent_review"
+    assert alert.details["triggers"][0].startswith("model, p=")
+    # while that crisis is open, a later text only the model flags joins the alert as a
+    # follow-up (the reminder reply), not a second urgent reply
+    (again,) = text(client, "this week has been long and every week is the same")
+    assert "Our staff have your message" in again
+    (alert,) = all_rows(rt.engine, Alert)
+    assert len(alert.details.get("followup_ids", [])) == 1
