@@ -41,7 +41,15 @@ from cfbot.services.sentiment import DEFAULT_TEXT_THRESHOLD, score  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 LEXICONS = ROOT / "cfbot" / "lexicons"
-DEV_SETS = ("feedback_labelled", "safety_dev", "dev4", "blind3", "blind4", "ordinary_dev")
+DEV_SETS = (
+    "feedback_labelled",
+    "safety_dev",
+    "dev4",
+    "blind3",
+    "blind4",
+    "ordinary_dev",
+    "train_crisis",
+)
 KEEP = 12000  # n-grams kept per model (largest weights)
 SAFETY_MAX_FALSE = 0.02  # share of non-crisis replies the safety model may flag
 FEEDBACK_MAX_FALSE = 0.05  # share of ok replies the feedback model may turn into complaints
