@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from cfbot.services.lexmatch import WordPatterns
 from cfbot.text import fold_aligned
 
 __all__ = [
@@ -54,13 +55,15 @@ class CrisisMatch:
 
 @dataclass(frozen=True)
 class _Compiled:
-    exclude: re.Pattern[str] | None
-    folded: dict[str, re.Pattern[str]]
-    accented: dict[str, re.Pattern[str]]
+    exclude: WordPatterns | None
+    folded: dict[str, WordPatterns]
+    accented: dict[str, WordPatterns]
     history: dict[str, re.Pattern[str]]
 
 
-def _join(patterns: list[str], where: str) -> re.Pattern[str] | None:
+def _join(patterns: list[str], where: str) -> WordPatterns | None:
+    r"""The patterns as whole words: ``(?<!\w)(?:(?:p1)|(?:p2)|...)(?!\w)``, matched
+    the fast way (:class:`WordPatterns`)."""
     if not patterns:
         return None
     for p in patterns:
@@ -70,7 +73,7 @@ def _join(patterns: list[str], where: str) -> re.Pattern[str] | None:
             re.compile(p)
         except re.error as exc:
             raise ValueError(f"{where}: bad pattern {p!r}: {exc}") from exc
-    return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?!\w)")
+    return WordPatterns(patterns)
 
 
 @cache
@@ -81,8 +84,8 @@ def _compiled() -> _Compiled:
     unknown = set(cats) - set(CRISIS_CATEGORIES)
     if unknown:
         raise ValueError(f"lexicons/crisis.yaml: unknown categories {sorted(unknown)}")
-    folded: dict[str, re.Pattern[str]] = {}
-    accented: dict[str, re.Pattern[str]] = {}
+    folded: dict[str, WordPatterns] = {}
+    accented: dict[str, WordPatterns] = {}
     for cat in CRISIS_CATEGORIES:
         spec = cats.get(cat) or {}
         f = _join(list(spec.get("folded") or []), f"crisis.yaml {cat}.folded")
@@ -135,7 +138,7 @@ def _prepare(text: str) -> tuple[str, str]:
 
 
 def _first(
-    pattern: re.Pattern[str] | None,
+    pattern: WordPatterns | None,
     text: str,
     history: re.Pattern[str] | None,
     history_text: str | None = None,
@@ -187,10 +190,34 @@ class Assessment:
 
 @dataclass(frozen=True)
 class _Review:
-    lookalikes: re.Pattern[str] | None
-    folded: dict[str, re.Pattern[str]]
-    accented: dict[str, re.Pattern[str]]
-    demote: re.Pattern[str] | None
+    lookalikes: WordPatterns | None
+    folded: dict[str, WordPatterns]
+    accented: dict[str, WordPatterns]
+    demote: WordPatterns | None
+
+
+@dataclass(frozen=True)
+class _Quiet:
+    """Every phrase :func:`assess` looks for in one view of the text (crisis and urgent
+    review phrases of every category, and the look-alikes) as one set: when none of them
+    is in either view, the message has no tier. Exact, and the common case."""
+
+    folded: WordPatterns | None
+    accented: WordPatterns | None
+
+
+def _union(sets: list[WordPatterns | None]) -> WordPatterns | None:
+    patterns = [p for wp in sets if wp is not None for p in wp.patterns]
+    return WordPatterns(patterns) if patterns else None
+
+
+@cache
+def _quiet() -> _Quiet:
+    comp, rev = _compiled(), _review()
+    return _Quiet(
+        folded=_union([*comp.folded.values(), *rev.folded.values(), rev.lookalikes]),
+        accented=_union([*comp.accented.values(), *rev.accented.values(), rev.lookalikes]),
+    )
 
 
 @cache
@@ -203,8 +230,8 @@ def _review() -> _Review:
     unknown = set(cats) - set(CRISIS_CATEGORIES)
     if unknown:
         raise ValueError(f"lexicons/urgent_review.yaml: unknown categories {sorted(unknown)}")
-    folded: dict[str, re.Pattern[str]] = {}
-    accented: dict[str, re.Pattern[str]] = {}
+    folded: dict[str, WordPatterns] = {}
+    accented: dict[str, WordPatterns] = {}
     for cat in CRISIS_CATEGORIES:
         spec = cats.get(cat) or {}
         f = _join(list(spec.get("folded") or []), f"urgent_review.yaml {cat}.folded")
@@ -233,10 +260,10 @@ _NEGATED_BEFORE = re.compile(
 _LAUGHING = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f639]")
 
 
-def _blank(pattern: re.Pattern[str] | None, text: str) -> str:
+def _blank(pattern: WordPatterns | None, text: str) -> str:
     if pattern is None:
         return text
-    return pattern.sub(lambda m: " " * len(m.group()), text)
+    return pattern.blank(text)
 
 
 def assess(text: str, lang: str | None = None) -> Assessment:
@@ -250,6 +277,11 @@ def assess(text: str, lang: str | None = None) -> Assessment:
     if not text or not text.strip():
         return Assessment(None)
     folded, accented = _prepare(text)
+    quiet = _quiet()
+    if not (quiet.folded and quiet.folded.find(folded)) and not (
+        quiet.accented and quiet.accented.find(accented)
+    ):
+        return Assessment(None)  # nothing below could match
     comp = _compiled()
     found: CrisisMatch | None = None
     for cat in CRISIS_CATEGORIES:  # as find_crisis, on the one prepared text

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from cfbot.services.lexmatch import WordPatterns
 from cfbot.text import fold_aligned
 
 __all__ = [
@@ -134,9 +135,9 @@ class _Lexicon:
     contrast: frozenset[tuple[str, ...]]
     wish_markers: frozenset[str]
     function_words: frozenset[str]
-    terms_re: re.Pattern[str] | None
+    terms: WordPatterns | None
     term_valences: tuple[float, ...]
-    topics_re: re.Pattern[str] | None
+    topics: WordPatterns | None
     topic_valences: tuple[float, ...]
     duration_re: re.Pattern[str] | None
     wait_re: re.Pattern[str] | None
@@ -147,8 +148,8 @@ class _Lexicon:
 
 def _compile_weighted(
     mapping: dict[str, float] | None, where: str
-) -> tuple[re.Pattern[str] | None, tuple[float, ...]]:
-    """One regex with one capturing group per entry; ``m.lastindex`` names the entry."""
+) -> tuple[WordPatterns | None, tuple[float, ...]]:
+    """The entries as whole words, longest first; a match names the entry it found."""
     if not mapping:
         return None, ()
     items = sorted(mapping.items(), key=lambda kv: len(kv[0]), reverse=True)
@@ -161,8 +162,7 @@ def _compile_weighted(
             raise ValueError(f"{where}: pattern {pattern!r} has a capturing group; use (?:...)")
         if not isinstance(valence, int | float):
             raise ValueError(f"{where}: valence of {pattern!r} must be a number")
-    body = "|".join(f"({p})" for p, _ in items)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)"), tuple(float(v) for _, v in items)
+    return WordPatterns([p for p, _ in items], indexed=True), tuple(float(v) for _, v in items)
 
 
 def _load_yaml(name: str) -> dict[str, Any]:
@@ -179,8 +179,8 @@ def _lexicon(lang: str) -> _Lexicon | None:
         return None
     name = f"{lang}.yaml"
     d = _load_yaml(name)
-    terms_re, term_vals = _compile_weighted(d.get("terms"), f"lexicons/{name} terms")
-    topics_re, topic_vals = _compile_weighted(d.get("topics"), f"lexicons/{name} topics")
+    terms, term_vals = _compile_weighted(d.get("terms"), f"lexicons/{name} terms")
+    topics, topic_vals = _compile_weighted(d.get("topics"), f"lexicons/{name} topics")
     dur = d.get("durations") or {}
     numbers = {str(k): int(v) for k, v in (dur.get("numbers") or {}).items()}
     duration_re = wait_re = hour_units = None
@@ -203,9 +203,9 @@ def _lexicon(lang: str) -> _Lexicon | None:
         contrast=_phrases(d.get("contrast")),
         wish_markers=frozenset(_strs(d.get("wish_markers"), f"lexicons/{name} wish_markers")),
         function_words=frozenset(d.get("function_words") or ()),
-        terms_re=terms_re,
+        terms=terms,
         term_valences=term_vals,
-        topics_re=topics_re,
+        topics=topics,
         topic_valences=topic_vals,
         duration_re=duration_re,
         wait_re=wait_re,
@@ -457,9 +457,9 @@ def _match(lex: _Lexicon, folded: str, tok: _Tokens, qkind: str | None) -> list[
         hits.append(_Hit(m.start(), m.end(), v, sig))
         spans.append((m.start(), m.end()))
 
-    if lex.terms_re is not None:
-        for m in lex.terms_re.finditer(folded):
-            add(m, lex.term_valences[m.lastindex - 1], m.group().strip())  # type: ignore[operator]  # lastindex is set: every alternative is a group
+    if lex.terms is not None:
+        for m, i in lex.terms.find(folded):
+            add(m, lex.term_valences[i], m.group().strip())
     if lex.duration_re is not None:
         waiting = qkind is not None or (lex.wait_re is not None and lex.wait_re.search(folded))
         if waiting:
@@ -477,10 +477,10 @@ def _match(lex: _Lexicon, folded: str, tok: _Tokens, qkind: str | None) -> list[
                 else:
                     continue
                 add(m, base, f"waited {m.group().strip()}")
-    if qkind is not None and lex.topics_re is not None:
-        for m in lex.topics_re.finditer(folded):
+    if qkind is not None and lex.topics is not None:
+        for m, i in lex.topics.find(folded):
             if not _overlaps(spans, m.start(), m.end()):
-                add(m, lex.topic_valences[m.lastindex - 1], f"topic:{m.group().strip()}")  # type: ignore[operator]  # lastindex is set: every alternative is a group
+                add(m, lex.topic_valences[i], f"topic:{m.group().strip()}")
     cpos = _contrast_pos(lex, tok) if hits else None
     if cpos is not None:
         hits = [
