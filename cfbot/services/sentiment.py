@@ -54,6 +54,7 @@ _CONTRAST_BEFORE, _CONTRAST_AFTER = 0.5, 1.5
 _SARCASM_DAMP = 0.1
 _STRONG_COMPLAINT = -2.0
 _CLAUSE_BREAKS = frozenset(".,;:!?\n…")
+_CLAUSE_BREAK_RE = re.compile("[.,;:!?\n…]")
 # Fallback order when the expected language finds nothing (clients mix languages).
 _FALLBACK_ORDER = ("es", "vi", "so", "hmn")
 
@@ -97,7 +98,7 @@ def _tokenize(folded: str, original: str) -> _Tokens:
         starts.append(m.start())
         ends.append(m.end())
         words.append(w)
-    breaks = [i for i, ch in enumerate(original) if ch in _CLAUSE_BREAKS]
+    breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(original)]
     return _Tokens(starts, ends, words, breaks)
 
 
@@ -133,6 +134,7 @@ class _Lexicon:
     boosters_after: frozenset[tuple[str, ...]]
     dampeners: frozenset[tuple[str, ...]]
     contrast: frozenset[tuple[str, ...]]
+    contrast_first: frozenset[str]  # first words of ``contrast``, to skip the rest fast
     wish_markers: frozenset[str]
     function_words: frozenset[str]
     terms: WordPatterns | None
@@ -201,6 +203,7 @@ def _lexicon(lang: str) -> _Lexicon | None:
         boosters_after=_phrases(d.get("boosters_after")),
         dampeners=_phrases(d.get("dampeners")),
         contrast=_phrases(d.get("contrast")),
+        contrast_first=frozenset(p[0] for p in _phrases(d.get("contrast")) if p),
         wish_markers=frozenset(_strs(d.get("wish_markers"), f"lexicons/{name} wish_markers")),
         function_words=frozenset(d.get("function_words") or ()),
         terms=terms,
@@ -302,7 +305,7 @@ def _extract_emoji(text: str, *, emoticons: bool) -> tuple[float, list[str], str
     total = 0.0
     signals: list[str] = []
     chars = list(_EMOJI_JUNK.sub(" ", text))
-    for i, ch in enumerate(chars):
+    for i, ch in enumerate(chars if text and max(text) >= "\u2000" else ()):
         if ord(ch) < 0x2000:
             continue
         v = table.get(ch)
@@ -387,8 +390,9 @@ def _break_between(tok: _Tokens, left: int, right: int) -> bool:
 
 
 def _contrast_pos(lex: _Lexicon, tok: _Tokens) -> int | None:
-    for j in range(len(tok.words)):
-        if _phrase_after(tok, j, lex.contrast):
+    first = lex.contrast_first
+    for j, w in enumerate(tok.words):
+        if w in first and _phrase_after(tok, j, lex.contrast):
             return tok.starts[j]
     return None
 
@@ -589,6 +593,8 @@ def _combine(part: _Partial, extra: float) -> tuple[float, bool]:
 
 
 def _foreign_script(folded: str) -> bool:
+    if folded.isascii():
+        return False  # folded is lower case: its letters, if any, are all a-z
     letters = [c for c in folded if c.isalpha()]
     if not letters:
         return False
@@ -621,7 +627,7 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
     tok = _tokenize(folded, body)
     words = tok.words
 
-    if not any(any(c.isalpha() for c in w) for w in words):
+    if not any(map(str.isalpha, "".join(words))):
         if emoji_sig:
             return SentimentResult(_normalize(emoji_val), False, "emoji", tuple(emoji_sig))
         return SentimentResult(0.0, False, "none", ("empty",))
