@@ -8,7 +8,8 @@ unsure of keep the conversation's language: "ok", "5" or "si" say nothing reliab
 The detector costs more than the rest of a reply's scoring, so a reply whose every word
 is a known word of the conversation's language keeps that language without asking it.
 The known words are the language's lexicon (``cfbot/lexicons/<lang>.yaml``: every word
-of its lists and patterns, read at load time), VADER's lexicon for English, the Hmong
+of its lists and patterns, and of what a pattern matches when that is a short list,
+read at load time), VADER's lexicon for English, the Hmong
 and plain Vietnamese lists below, and a short list of common words per language.
 
 Pure functions; the detector is built once, lazily, thread-safely (its models load on
@@ -25,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from cfbot.services.lexmatch import expand
 from cfbot.text import fold_aligned
 
 __all__ = ["HMONG_WORDS", "detect_language"]
@@ -69,7 +71,17 @@ _COMMON = {
     es esa ese eso esta este esto estoy estaba estan fue ha hay hace la las le les lo
     los me mi mis muy nos o otra otro para por porque que se ser si su sus te tengo
     tiene todo todos tu un una uno y ya yo hijo hija hijos bebe doctor doctora
-    enfermera enfermeras clinica cita personal servicio atencion dia dias hora""",
+    enfermera enfermeras clinica cita personal servicio atencion dia dias hora quiero
+    creo dieron fueron ninos nino esposo esposa mama papa manana tarde hoy ayer
+    numero tarjeta recepcionista vez veces""",
+    "so": """waa iyo ku ka la aan ayaa waxa wax ma uu ay aad oo in u si ah hadda
+    badan wanaagsan dhakhtar dhakhtarka dhakhtarku kalkaaliye kalkaalisada shaqaalaha
+    sugitaan sugitaanka saacad saacado saacadood daqiiqo maanta shalay ilmaha ilmo
+    hooyo aabe caafimaad isbitaal xafiis ballan qof dad way wey ayuu ayay baan""",
+    "vi": """toi ban anh chi em ong ba co khong duoc la va cua voi nhung rat qua
+    lam di den ve o tai khi nay do thi ma se da dang con bac si y ta nhan vien
+    phong kham doi lau nhanh tot xau noi hoi dau om ho sot be gia dinh vo chong
+    hom nay ngay gio phut""",
 }
 
 _CODES = {"ENGLISH": "en", "SPANISH": "es", "SOMALI": "so", "VIETNAMESE": "vi"}
@@ -117,6 +129,8 @@ def known_words(lang: str) -> frozenset[str]:
     words: set[str] = set()
     for s in _strings(yaml.safe_load(source.read_text(encoding="utf-8"))):
         words.update(_WORD.findall(fold_aligned(s)))
+        for phrase in expand(s) or ():  # "buen[oa]?s?": buen, buena, buenas, ...
+            words.update(_WORD.findall(fold_aligned(phrase)))
     words.update(_WORD.findall(fold_aligned(_COMMON.get(lang, ""))))
     if lang == "en":
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

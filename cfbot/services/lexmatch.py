@@ -257,3 +257,60 @@ class WordPatterns:
             last = m.end()
         parts.append(text[last:])
         return "".join(parts)
+
+
+def _expand_seq(items: Any, limit: int) -> set[str] | None:
+    out = {""}
+    for op, av in items:
+        part = _expand_item(op, av, limit)
+        if part is None:
+            return None
+        out = {a + b for a in out for b in part}
+        if len(out) > limit:
+            return None
+    return out
+
+
+def _expand_item(op: Any, av: Any, limit: int) -> set[str] | None:
+    if op is _c.LITERAL:
+        return {chr(av)}
+    if op is _c.IN:
+        chars = _charset(av)
+        return None if chars is None or DIGITS in chars else chars
+    if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+        return {""}
+    if op is _c.SUBPATTERN:
+        return _expand_seq(av[3], limit)
+    if op is _c.BRANCH:
+        out: set[str] = set()
+        for alt in av[1]:
+            part = _expand_seq(alt, limit)
+            if part is None:
+                return None
+            out |= part
+        return out if len(out) <= limit else None
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[1] <= 3:
+        lo, hi, sub = av
+        one = _expand_seq(sub, limit)
+        if one is None:
+            return None
+        out, layer = set(), {""}
+        for k in range(hi + 1):
+            if k >= lo:
+                out |= layer
+            if k < hi:
+                layer = {a + b for a in layer for b in one}
+                if len(layer) > limit:
+                    return None
+        return out if len(out) <= limit else None
+    return None
+
+
+def expand(pattern: str, limit: int = 2000) -> frozenset[str] | None:
+    """Every string ``pattern`` matches, when they are few (at most ``limit``), ignoring
+    look-arounds; None when they are too many or cannot be listed (``\\w*``)."""
+    try:
+        found = _expand_seq(_parser.parse(pattern), limit)
+    except Exception:  # an unknown parser detail
+        return None
+    return None if found is None else frozenset(found)
