@@ -4,12 +4,13 @@ The lexicons (``cfbot/lexicons/*.yaml``) are lists of regexes, each matched as a
 word: ``(?<!\\w)(?:p1|p2|...)(?!\\w)``. Python's ``re`` tries every alternative at every
 position of the text, so a list of a hundred patterns costs tens of microseconds per
 reply. :class:`WordPatterns` returns exactly what ``finditer`` of that combined regex
-returns, faster: at load time it works out, from the parsed pattern, which characters
-each alternative can start with, and compiles one regex per first character holding
-only the alternatives (in their order) that can start there. A match can only begin
-where the look-behind allows (the start, or after a non-word character), so only those
-positions are tried, each with the regex of its character. An alternative whose first
-character cannot be worked out is kept in every regex. Whatever is compiled comes from
+returns, faster. At load time each pattern is split into its top-level alternatives
+(same order, same matches) and, from the parsed regex, the first ``KEY`` characters
+each alternative can start with are worked out. A match can only begin where the
+look-behind allows (the start, or after a non-word character), so only those positions
+are tried, each with a regex of only the alternatives (in their order) that can start
+with the characters found there, compiled on first need and kept. An alternative whose
+start cannot be worked out (``\\w+...``) is in every such regex. Everything comes from
 the patterns given at load time, so new lexicon entries need nothing here.
 
 ``plain`` is the combined regex itself, kept for reference and for the rare case the
@@ -24,86 +25,109 @@ from re import _constants as _c  # type: ignore[attr-defined]  # the parser's op
 from re import _parser  # type: ignore[attr-defined]  # sre's parser, stable since 3.11
 from typing import Any
 
-__all__ = ["WordPatterns", "first_chars"]
+__all__ = ["WordPatterns", "expand", "prefixes", "split_alternatives"]
 
 _NON_WORD = re.compile(r"\W")
+_DECIMAL = re.compile(r"\d")
 _MAX_RANGE = 512  # a wider character range counts as "any character"
-DIGITS = "\\d"  # in a first-character set: any decimal digit (str.isdecimal, as \d)
-_CACHE_CHARS = 4096  # characters whose regex is remembered
+KEY = 2  # characters of the text that choose the alternatives to try
+DIGIT = "\x00"  # stands for every decimal digit in prefixes and keys (as \d does)
+_MAX_PREFIXES = 4096  # more possible prefixes than this count as "anything"
+_CACHE_KEYS = 50_000  # keys whose alternatives are remembered
 
 
-def _charset(items: list[tuple[Any, Any]]) -> set[str] | None:
+def _charset(items: list[tuple[Any, Any]], digits: bool) -> set[str] | None:
     out: set[str] = set()
     for op, av in items:
         if op is _c.LITERAL:
             out.add(chr(av))
-        elif op is _c.CATEGORY and av in (_c.CATEGORY_DIGIT, _c.CATEGORY_UNI_DIGIT):
-            out.add(DIGITS)
+        elif op is _c.CATEGORY and av in (_c.CATEGORY_DIGIT, _c.CATEGORY_UNI_DIGIT) and digits:
+            out.add(DIGIT)
         elif op is _c.RANGE and av[1] - av[0] <= _MAX_RANGE:
             out.update(chr(i) for i in range(av[0], av[1] + 1))
-        else:  # NEGATE, CATEGORY (\w, \d, ...), wide ranges: anything
+        else:  # NEGATE, CATEGORY (\w, \s, ...), wide ranges: anything
+            return None
+    return {DIGIT if digits and c.isdecimal() else c for c in out}
+
+
+def _concat(left: set[str], right: set[str], k: int) -> set[str]:
+    out: set[str] = set()
+    for a in left:
+        if len(a) >= k:
+            out.add(a)
+        else:
+            out.update((a + b)[:k] for b in right)
+    return out
+
+
+def _pre_seq(items: Any, k: int) -> set[str] | None:
+    """The first ``k`` characters of every string the sequence can match (whole strings
+    when shorter), or None when they cannot be listed."""
+    out = {""}
+    for op, av in items:
+        if all(len(a) >= k for a in out):
+            break
+        part = _pre_item(op, av, k)
+        if part is None:
+            return None
+        out = _concat(out, part, k)
+        if len(out) > _MAX_PREFIXES:
             return None
     return out
 
 
-def _seq(items: Any) -> tuple[set[str] | None, bool]:
-    """(characters the sequence can start with or None for any, whether it can be empty)."""
-    out: set[str] = set()
-    for op, av in items:
-        first, nullable = _item(op, av)
-        if first is None:
-            return None, False
-        out |= first
-        if not nullable:
-            return out, False
-    return out, True
-
-
-def _item(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+def _pre_item(op: Any, av: Any, k: int) -> set[str] | None:
     if op is _c.LITERAL:
-        return {chr(av)}, False
+        ch = chr(av)
+        return {DIGIT if ch.isdecimal() else ch}
     if op is _c.IN:
-        return _charset(av), False
+        return _charset(av, digits=True)
     if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
-        return set(), True  # consumes nothing: the next item decides
+        return {""}  # consumes nothing: the next item decides
     if op is _c.SUBPATTERN:
         _group, add_flags, _del_flags, sub = av
-        if add_flags & re.IGNORECASE:
-            return None, False
-        return _seq(sub)
+        return None if add_flags & re.IGNORECASE else _pre_seq(sub, k)
     if op is getattr(_c, "ATOMIC_GROUP", None):
-        return _seq(av)
+        return _pre_seq(av, k)
     if op is _c.BRANCH:
         out: set[str] = set()
-        nullable = False
         for alt in av[1]:
-            first, n = _seq(alt)
-            if first is None:
-                return None, False
-            out |= first
-            nullable = nullable or n
-        return out, nullable
+            part = _pre_seq(alt, k)
+            if part is None:
+                return None
+            out |= part
+        return out
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
-        lo, _hi, sub = av
-        first, n = _seq(sub)
-        return first, n or lo == 0
-    return None, False  # ANY, categories, group references ...: anything
+        lo, hi, sub = av
+        one = _pre_seq(sub, k)
+        if one is None:
+            return None
+        out, layer = set(), {""}
+        for j in range(min(hi, lo + k) + 1):  # more repeats add nothing to k characters
+            if j >= lo:
+                out |= layer
+            layer = _concat(layer, one, k)
+            if len(layer) > _MAX_PREFIXES:
+                return None
+        return out
+    return None  # ANY, categories, group references ...: anything
 
 
-def first_chars(pattern: str) -> frozenset[str] | None:
-    """The characters a match of ``pattern`` can start with (``DIGITS`` standing for
-    every decimal digit), or None when that cannot be told (any character,
-    case-insensitive, or the pattern can match the empty string)."""
+def prefixes(pattern: str, k: int = KEY) -> frozenset[str] | None:
+    """The first ``k`` characters of every string ``pattern`` can match (the whole string
+    when shorter; every decimal digit written ``DIGIT``), ignoring look-arounds; None
+    when that cannot be told (a wildcard or category first, case-insensitive, too many,
+    or the empty string)."""
     try:
         parsed = _parser.parse(pattern)
         if parsed.state.flags & re.IGNORECASE:
             return None
-        first, nullable = _seq(parsed)
-    except Exception:  # an unknown parser detail: fall back to "any character"
+        found = _pre_seq(parsed, k)
+    except Exception:  # an unknown parser detail: fall back to "anything"
         return None
-    if first is None or nullable:
+    if found is None or "" in found:
         return None
-    return frozenset(first)
+    return frozenset(found)
 
 
 def split_alternatives(pattern: str) -> list[str]:
@@ -155,7 +179,8 @@ def _combined(patterns: Sequence[str], indexed: bool) -> re.Pattern[str]:
 
 
 class WordPatterns:
-    """``finditer`` of ``(?<!\\w)(?:p1|p2|...)(?!\\w)``, dispatched on the first character.
+    """``finditer`` of ``(?<!\\w)(?:p1|p2|...)(?!\\w)``, choosing the alternatives to try
+    by the first ``KEY`` characters at each word start.
 
     With ``indexed=True`` every pattern is a capturing group (patterns must have none of
     their own) and :meth:`find` also returns the index of the pattern that matched, as
@@ -173,61 +198,60 @@ class WordPatterns:
             for piece in split_alternatives(p):
                 self._pieces.append(piece)
                 self._origin.append(i)
-        self._firsts = [first_chars(p) for p in self._pieces]
-        self._compiled: dict[tuple[int, ...], tuple[re.Pattern[str], tuple[int, ...]] | None] = {}
-        self._by_char: dict[str, tuple[re.Pattern[str], tuple[int, ...]] | None] = {}
-        chars = set().union(*(f for f in self._firsts if f is not None)) - {DIGITS}
-        for ch in sorted(chars | set("0123456789")):
-            self._by_char[ch] = self._for_char(ch)
-        self._default = self._build(tuple(i for i, f in enumerate(self._firsts) if f is None))
+        # alternatives by the prefix they can start with; "anything" ones everywhere
+        self._by_prefix: dict[str, set[int]] = {}
+        self._anything: set[int] = set()
+        for i, piece in enumerate(self._pieces):
+            found = prefixes(piece)
+            if found is None:
+                self._anything.add(i)
+            else:
+                for t in found:
+                    self._by_prefix.setdefault(t, set()).add(i)
+        self._compiled: dict[tuple[int, ...], _Entry | None] = {}
+        self._by_key: dict[str, _Entry | None] = {}
 
-    def _build(self, idx: tuple[int, ...]) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
+    def _entry(self, key: str) -> _Entry | None:
+        """The regex of the alternatives that can match where the text goes on with
+        ``key`` (digits as ``DIGIT``; shorter than ``KEY`` at the end of the text)."""
+        chosen = set(self._anything)
+        for n in range(1, len(key) + 1):
+            chosen |= self._by_prefix.get(key[:n], set())
+        idx = tuple(sorted(chosen))
         if idx not in self._compiled:
-            chosen = [self._pieces[i] for i in idx]
+            pieces = [self._pieces[i] for i in idx]
             origin = tuple(self._origin[i] for i in idx)
-            self._compiled[idx] = (_combined(chosen, self.indexed), origin) if idx else None
+            self._compiled[idx] = (_combined(pieces, self.indexed), origin) if idx else None
         return self._compiled[idx]
-
-    def _for_char(self, ch: str) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
-        digit = ch.isdecimal()
-        return self._build(
-            tuple(
-                i
-                for i, f in enumerate(self._firsts)
-                if f is None or ch in f or (digit and DIGITS in f)
-            )
-        )
 
     def find(self, text: str) -> list[tuple[re.Match[str], int]]:
         """The matches ``plain.finditer(text)`` gives, in order, each with the index of
         its pattern (-1 when not ``indexed``)."""
         out: list[tuple[re.Match[str], int]] = []
-        n = len(text)
+        keys = _DECIMAL.sub(DIGIT, text)
+        by_key = self._by_key
         pos = 0
-        by_char, default = self._by_char, self._default
         starts = [0]
         starts += [m.end() for m in _NON_WORD.finditer(text)]
         for p in starts:
             if p < pos:
                 continue
-            if p < n:
-                ch = text[p]
-                entry = by_char.get(ch, default)
-                if entry is default and ch.isdecimal() and ch not in by_char:
-                    entry = self._for_char(ch)  # a digit of another script
-                    if len(by_char) < _CACHE_CHARS:
-                        by_char[ch] = entry
-            else:
-                entry = default
+            key = keys[p : p + KEY]
+            try:
+                entry = by_key[key]
+            except KeyError:
+                entry = self._entry(key)
+                if len(by_key) < _CACHE_KEYS:
+                    by_key[key] = entry
             if entry is None:
                 continue
-            rx, idx = entry
+            rx, origin = entry
             m = rx.match(text, p)
             if m is None:
                 continue
             if m.end() == p:  # an empty match: finditer's rules for those are subtle
                 return self._plain_find(text)
-            out.append((m, idx[m.lastindex - 1] if self.indexed else -1))  # type: ignore[operator]  # lastindex is set: every alternative is a group
+            out.append((m, origin[m.lastindex - 1] if self.indexed else -1))  # type: ignore[operator]  # lastindex is set: every alternative is a group
             pos = m.end()
         return out
 
@@ -259,6 +283,9 @@ class WordPatterns:
         return "".join(parts)
 
 
+_Entry = tuple[re.Pattern[str], tuple[int, ...]]
+
+
 def _expand_seq(items: Any, limit: int) -> set[str] | None:
     out = {""}
     for op, av in items:
@@ -275,8 +302,8 @@ def _expand_item(op: Any, av: Any, limit: int) -> set[str] | None:
     if op is _c.LITERAL:
         return {chr(av)}
     if op is _c.IN:
-        chars = _charset(av)
-        return None if chars is None or DIGITS in chars else chars
+        chars = _charset(av, digits=False)
+        return None if chars is None else chars
     if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
         return {""}
     if op is _c.SUBPATTERN:
