@@ -4,6 +4,7 @@ Run from the repository root:
 
     python benchmarks/sentiment/equivalence.py save  [FILE]   # record the outputs
     python benchmarks/sentiment/equivalence.py check [FILE]   # compare with a record
+    python benchmarks/sentiment/equivalence.py cross          # detection, other defaults
 
 Runs ``classify`` over every row of the labelled sets (feedback_labelled.csv,
 safety_dev.csv, dev4.csv), the four VADER paper corpora (read in place from
@@ -14,6 +15,10 @@ rounded to 4 places, needs_review, dissatisfied, the crisis category, urgent_rev
 the detected language, plus method and signals (reported apart: they may change where
 the language does). Rows are keyed by position, no text is stored. Of the blind set only
 a sha256 over its outputs is kept and printed: no row of it is ever shown.
+
+``cross`` measures language detection when the conversation's language is another one
+(the labelled rows with each other language as the default), with and without the
+known-words shortcut of ``detect_language``.
 
 ``check`` prints every differing row of the non-blind sets and, per labelled set, the
 language detection accuracy against its ``lang`` column. Exit status 1 when a decision
@@ -182,11 +187,43 @@ def check(path: Path) -> int:
     return 1 if decision_diffs else 0
 
 
+def cross() -> int:
+    """Language detection when the conversation's language is another one: every
+    labelled row detected with each other language as the default, scored against its
+    ``lang`` column, with and without the known-words shortcut of detect_language."""
+    from cfbot.services import language
+
+    rows = [(t, gold) for name in LABELLED for t, _, _, gold in _csv_rows(DATA / name)]
+    langs = sorted({g for _, g in rows})
+
+    def accuracy() -> tuple[int, int]:
+        ok = n = 0
+        for text, gold in rows:
+            for other in langs:
+                if other != gold:
+                    n += 1
+                    ok += language.detect_language(text, other) == gold
+        return ok, n
+
+    ok, n = accuracy()
+    shortcut = language.known_words
+    try:
+        language.known_words = lambda lang: frozenset()  # type: ignore[assignment]
+        ok0, _ = accuracy()
+    finally:
+        language.known_words = shortcut  # type: ignore[assignment]
+    print(f"detected right with another default: {ok}/{n} = {ok / n:.4f} (shortcut on)")
+    print(f"detected right with another default: {ok0}/{n} = {ok0 / n:.4f} (shortcut off)")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mode", choices=("save", "check"))
+    ap.add_argument("mode", choices=("save", "check", "cross"))
     ap.add_argument("file", nargs="?", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args()
+    if args.mode == "cross":
+        return cross()
     return save(args.file) if args.mode == "save" else check(args.file)
 
 

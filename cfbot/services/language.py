@@ -6,7 +6,8 @@ Hmong (RPA) words decides that first. Short texts, numbers and anything the dete
 unsure of keep the conversation's language: "ok", "5" or "si" say nothing reliable.
 
 The detector costs more than the rest of a reply's scoring, so a reply whose every word
-is a known word of the conversation's language keeps that language without asking it.
+is a known word of the conversation's language, one of them known to no other of our
+languages, keeps that language without asking it.
 The known words are the language's lexicon (``cfbot/lexicons/<lang>.yaml``: every word
 of its lists and patterns, and of what a pattern matches when that is a short list,
 read at load time), VADER's lexicon for English, the Hmong
@@ -143,10 +144,18 @@ def known_words(lang: str) -> frozenset[str]:
     return frozenset(words)
 
 
+@cache
+def _own_words(lang: str) -> frozenset[str]:
+    """Known words of ``lang`` that no other language knows ("improve" is in the
+    Vietnamese lexicon too, for replies in English)."""
+    others = [known_words(o) for o in sorted(_LEXICON_LANGS) if o != lang]
+    return known_words(lang).difference(*others)
+
+
 def detect_language(text: str, default: str) -> str:
     """The language code ``text`` is written in, or ``default`` (the conversation's
     language) when the text is too short, numeric, made of known words of ``default``
-    only, or the detector is unsure."""
+    only (one of them its own), or the detector is unsure."""
     words = _WORD.findall(fold_aligned(text or ""))
     if len(words) < _MIN_WORDS or sum(len(w) for w in words) < _MIN_LETTERS:
         return default
@@ -156,9 +165,10 @@ def detect_language(text: str, default: str) -> str:
     viet = sum(1 for w in words if w in _VIET_PLAIN)
     if viet >= 2 and viet / len(words) >= 0.4:
         return "vi"
-    known = known_words(default) if default in _LEXICON_LANGS else frozenset()
-    if known and all(w in known for w in words):
-        return default
+    if default in _LEXICON_LANGS:
+        known, own = known_words(default), _own_words(default)
+        if all(w in known for w in words) and any(w in own for w in words):
+            return default
     try:
         values = _get_detector().compute_language_confidence_values(text)
     except Exception:  # detection must never break a reply
