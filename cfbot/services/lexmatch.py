@@ -178,6 +178,26 @@ def _combined(patterns: Sequence[str], indexed: bool) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 
+# The same text is often scanned by several lists in a row (every language's terms, both
+# safety tiers): its word starts are worked out once. One entry, replaced whole, so
+# threads sharing it read either the old or the new one, each consistent.
+_last_scan: tuple[str, list[int], str] = ("", [0], "")
+
+
+def _scan(text: str) -> tuple[list[int], str]:
+    """Positions where a whole-word match may start (0 and after every non-word
+    character) and ``text`` with its digits as ``DIGIT`` (the keys)."""
+    global _last_scan
+    last = _last_scan
+    if last[0] == text:
+        return last[1], last[2]
+    starts = [0]
+    starts += [m.end() for m in _NON_WORD.finditer(text)]
+    keys = _DECIMAL.sub(DIGIT, text)
+    _last_scan = (text, starts, keys)
+    return starts, keys
+
+
 class WordPatterns:
     """``finditer`` of ``(?<!\\w)(?:p1|p2|...)(?!\\w)``, choosing the alternatives to try
     by the first ``KEY`` characters at each word start.
@@ -228,11 +248,9 @@ class WordPatterns:
         """The matches ``plain.finditer(text)`` gives, in order, each with the index of
         its pattern (-1 when not ``indexed``)."""
         out: list[tuple[re.Match[str], int]] = []
-        keys = _DECIMAL.sub(DIGIT, text)
+        starts, keys = _scan(text)
         by_key = self._by_key
         pos = 0
-        starts = [0]
-        starts += [m.end() for m in _NON_WORD.finditer(text)]
         for p in starts:
             if p < pos:
                 continue

@@ -89,15 +89,14 @@ class _Tokens:
 
 
 def _tokenize(folded: str, original: str) -> _Tokens:
-    starts, ends, words = [], [], []
-    for m in _TOKEN_RE.finditer(folded):
-        # "'" alone or at the edges is quoting, not part of the word
-        w = m.group().strip("'")
-        if not w:
-            continue
-        starts.append(m.start())
-        ends.append(m.end())
-        words.append(w)
+    found = list(_TOKEN_RE.finditer(folded))
+    # "'" alone or at the edges is quoting, not part of the word
+    words = [m.group().strip("'") for m in found]
+    if "" in words:
+        found = [m for m, w in zip(found, words, strict=True) if w]
+        words = [w for w in words if w]
+    starts = [m.start() for m in found]
+    ends = [m.end() for m in found]
     breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(original)]
     return _Tokens(starts, ends, words, breaks)
 
