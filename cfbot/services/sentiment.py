@@ -333,11 +333,14 @@ _CLOCK_RE = re.compile(
     r"oclock|o clock))(?!\w)|(?<!\w)(?P<noon>noon|mediodia|midday)(?!\w)"
 )
 _CLOCK_MIN_WAIT, _CLOCK_MAX_WAIT = 45, 6 * 60
+_CLOCK_HINT = re.compile(r"\d|noon|mediodia|midday")
 
 
 def _clock_wait(folded: str) -> int | None:
     """Minutes between the first and last clock time in ``folded`` when it looks like a
     wait (45 min .. 6 h, a 12-hour clock assumed), else None."""
+    if not _CLOCK_HINT.search(folded):
+        return None  # every clock time has a digit or is noon
     times: list[int] = []
     for m in _CLOCK_RE.finditer(folded):
         if m.group("noon"):
