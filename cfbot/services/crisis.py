@@ -106,7 +106,6 @@ def _compiled() -> _Compiled:
     )
 
 
-_APOSTROPHES = re.compile("['’‘ʼ`´]")
 _LEET = {"1": "i", "3": "e", "0": "o", "4": "a", "@": "a", "$": "s"}
 _LEET_RE = re.compile(r"(?<=[a-z])[1304@$](?=[a-z])")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
@@ -121,14 +120,15 @@ def _prepare(text: str) -> tuple[str, str]:
     comp = _compiled()
     if comp.exclude is not None:
         # Blank look-alikes in both views so the accented patterns skip them too.
-        spans = [m.span() for m in comp.exclude.finditer(_APOSTROPHES.sub(" ", aligned))]
+        # fold_aligned turned every kind of apostrophe into "'"
+        spans = [m.span() for m in comp.exclude.finditer(aligned.replace("'", " "))]
         if spans:
             a, b = list(aligned), list(low)
             for s, e in spans:
                 a[s:e] = " " * (e - s)
                 b[s:e] = " " * (e - s)
             aligned, low = "".join(a), "".join(b)
-    folded = _APOSTROPHES.sub("", aligned)
+    folded = aligned.replace("'", "")
     folded = _LEET_RE.sub(lambda m: _LEET[m.group()], folded)
     folded = _LEET_LEFT.sub(" ", folded)
     folded = _REPEATS.sub(r"\1", folded)

@@ -34,6 +34,7 @@ KEY = 2  # characters of the text that choose the alternatives to try
 DIGIT = "\x00"  # stands for every decimal digit in prefixes and keys (as \d does)
 _MAX_PREFIXES = 4096  # more possible prefixes than this count as "anything"
 _CACHE_KEYS = 50_000  # keys whose alternatives are remembered
+_DIRECT_PIECES = 8  # lists of this many alternatives or fewer use the plain regex
 
 
 def _charset(items: list[tuple[Any, Any]], digits: bool) -> set[str] | None:
@@ -204,10 +205,13 @@ class WordPatterns:
 
     With ``indexed=True`` every pattern is a capturing group (patterns must have none of
     their own) and :meth:`find` also returns the index of the pattern that matched, as
-    ``m.lastindex - 1`` of the combined regex would.
+    ``m.lastindex - 1`` of the combined regex would. ``dispatch`` forces the choice of
+    the way (default: the plain regex for a list of a few alternatives).
     """
 
-    def __init__(self, patterns: Sequence[str], *, indexed: bool = False) -> None:
+    def __init__(
+        self, patterns: Sequence[str], *, indexed: bool = False, dispatch: bool | None = None
+    ) -> None:
         self.patterns = tuple(patterns)
         self.indexed = indexed
         self.plain = _combined(self.patterns, indexed)
@@ -230,6 +234,8 @@ class WordPatterns:
                     self._by_prefix.setdefault(t, set()).add(i)
         self._compiled: dict[tuple[int, ...], _Entry | None] = {}
         self._by_key: dict[str, _Entry | None] = {}
+        # a short list is as fast with the plain regex as with the dispatch
+        self._direct = not dispatch if dispatch is not None else len(self._pieces) <= _DIRECT_PIECES
 
     def _entry(self, key: str) -> _Entry | None:
         """The regex of the alternatives that can match where the text goes on with
@@ -247,6 +253,8 @@ class WordPatterns:
     def find(self, text: str) -> list[tuple[re.Match[str], int]]:
         """The matches ``plain.finditer(text)`` gives, in order, each with the index of
         its pattern (-1 when not ``indexed``)."""
+        if self._direct:
+            return self._plain_find(text)
         out: list[tuple[re.Match[str], int]] = []
         starts, keys = _scan(text)
         by_key = self._by_key
