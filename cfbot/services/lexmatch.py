@@ -236,6 +236,10 @@ class WordPatterns:
         self._by_key: dict[str, _Entry | None] = {}
         # a short list is as fast with the plain regex as with the dispatch
         self._direct = not dispatch if dispatch is not None else len(self._pieces) <= _DIRECT_PIECES
+        if self.plain.groups != (len(self.patterns) if indexed else 0):
+            # groups of the patterns' own: a backreference would count them differently
+            # in a regex of some of the alternatives
+            self._direct = True
 
     def _entry(self, key: str) -> _Entry | None:
         """The regex of the alternatives that can match where the text goes on with

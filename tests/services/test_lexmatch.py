@@ -118,6 +118,7 @@ def test_random_text_matches_like_the_plain_regex(text: str) -> None:
         (["(?i:kill)"], "KILL kill"),
         (["\\w+ing", "wait"], "waiting wait"),
         (["(?<!y )te|te qua"], "y te te qua"),
+        (["(a)b", "(c)\\1"], "ab cc ca"),  # own groups: the plain regex, always
     ],
 )
 def test_edge_patterns(patterns: list[str], text: str) -> None:
