@@ -5,9 +5,10 @@ English, Spanish, Somali and Vietnamese; lingua has no Hmong, so our own list of
 Hmong (RPA) words decides that first. Short texts, numbers and anything the detector is
 unsure of keep the conversation's language: "ok", "5" or "si" say nothing reliable.
 
-The detector costs more than the rest of a reply's scoring, so a reply whose every word
-is a known word of the conversation's language, one of them known to no other of our
-languages, keeps that language without asking it.
+The detector costs more than the rest of a reply's scoring, so a reply made of known
+words of the conversation's language keeps that language without asking it: every word
+known and one of them known to no other of our languages, or all words but one known
+and two of them its own.
 The known words are the language's lexicon (``cfbot/lexicons/<lang>.yaml``: every word
 of its lists and patterns, and of what a pattern matches when that is a short list,
 read at load time), VADER's lexicon for English, the Hmong
@@ -155,7 +156,7 @@ def _own_words(lang: str) -> frozenset[str]:
 def detect_language(text: str, default: str) -> str:
     """The language code ``text`` is written in, or ``default`` (the conversation's
     language) when the text is too short, numeric, made of known words of ``default``
-    only (one of them its own), or the detector is unsure."""
+    (see the module docstring), or the detector is unsure."""
     words = _WORD.findall(fold_aligned(text or ""))
     if len(words) < _MIN_WORDS or sum(len(w) for w in words) < _MIN_LETTERS:
         return default
@@ -167,7 +168,9 @@ def detect_language(text: str, default: str) -> str:
         return "vi"
     if default in _LEXICON_LANGS:
         known, own = known_words(default), _own_words(default)
-        if all(w in known for w in words) and any(w in own for w in words):
+        unknown = sum(1 for w in words if w not in known)
+        owned = sum(1 for w in words if w in own)
+        if (unknown == 0 and owned >= 1) or (unknown <= 1 and owned >= 2):
             return default
     try:
         values = _get_detector().compute_language_confidence_values(text)
