@@ -80,25 +80,48 @@ class SentimentResult:
 _TOKEN_RE = re.compile(r"\S+")
 
 
-@dataclass(frozen=True)
 class _Tokens:
-    starts: list[int]
-    ends: list[int]
-    words: list[str]
-    breaks: list[int]  # positions of clause punctuation in the original
+    """The words of a folded reply; their positions and the clause breaks of the
+    original are worked out on first use (only a lexicon match needs them)."""
+
+    __slots__ = ("_breaks", "_ends", "_folded", "_original", "_starts", "words")
+
+    def __init__(self, folded: str, original: str) -> None:
+        self._folded, self._original = folded, original
+        # folded text has only letters, digits, "'" and " ": split() gives the \S+ runs
+        # "'" alone or at the edges is quoting, not part of the word
+        words = [w.strip("'") for w in folded.split()]
+        self.words = [w for w in words if w] if "" in words else words
+        self._starts: list[int] | None = None
+        self._ends: list[int] = []
+        self._breaks: list[int] | None = None
+
+    def _positions(self) -> list[int]:
+        found = [m for m in _TOKEN_RE.finditer(self._folded) if m.group().strip("'")]
+        self._ends = [m.end() for m in found]
+        self._starts = [m.start() for m in found]
+        return self._starts
+
+    @property
+    def starts(self) -> list[int]:
+        return self._starts if self._starts is not None else self._positions()
+
+    @property
+    def ends(self) -> list[int]:
+        if self._starts is None:
+            self._positions()
+        return self._ends
+
+    @property
+    def breaks(self) -> list[int]:
+        """Positions of clause punctuation in the original."""
+        if self._breaks is None:
+            self._breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(self._original)]
+        return self._breaks
 
 
 def _tokenize(folded: str, original: str) -> _Tokens:
-    found = list(_TOKEN_RE.finditer(folded))
-    # "'" alone or at the edges is quoting, not part of the word
-    words = [m.group().strip("'") for m in found]
-    if "" in words:
-        found = [m for m, w in zip(found, words, strict=True) if w]
-        words = [w for w in words if w]
-    starts = [m.start() for m in found]
-    ends = [m.end() for m in found]
-    breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(original)]
-    return _Tokens(starts, ends, words, breaks)
+    return _Tokens(folded, original)
 
 
 # --------------------------------------------------------------------------- lexicons
@@ -303,16 +326,19 @@ def _extract_emoji(text: str, *, emoticons: bool) -> tuple[float, list[str], str
     table, emo_re = _emoji_tables()
     total = 0.0
     signals: list[str] = []
-    chars = list(_EMOJI_JUNK.sub(" ", text))
-    for i, ch in enumerate(chars if text and max(text) >= "\u2000" else ()):
-        if ord(ch) < 0x2000:
-            continue
-        v = table.get(ch)
-        if v is not None:
-            total += v
-            signals.append(f"emoji:{ch}")
-            chars[i] = " "
-    out = "".join(chars)
+    if not text or max(text) < "\u2000":
+        out = text  # no emoji and nothing for _EMOJI_JUNK: below U+2000
+    else:
+        chars = list(_EMOJI_JUNK.sub(" ", text))
+        for i, ch in enumerate(chars):
+            if ord(ch) < 0x2000:
+                continue
+            v = table.get(ch)
+            if v is not None:
+                total += v
+                signals.append(f"emoji:{ch}")
+                chars[i] = " "
+        out = "".join(chars)
     if emoticons and (":" in out or "<" in out):
         for m in emo_re.finditer(out):
             total += table[f"emoticon:{m.group()}"]
@@ -666,7 +692,7 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
     if _foreign_script(folded) and not emoji_sig:
         return SentimentResult(None, True, "none", ("foreign-script",))
 
-    waited = _clock_wait(" ".join(folded.split()))
+    waited = _clock_wait(" ".join(folded.split())) if _CLOCK_HINT.search(folded) else None
     if waited is None and ":" in body:
         # folding turned "8:15" into "8 15": read the clock times from the reply itself
         waited = _clock_wait(" ".join(body.lower().split()))
