@@ -84,33 +84,25 @@ class _Tokens:
     """The words of a folded reply; their positions and the clause breaks of the
     original are worked out on first use (only a lexicon match needs them)."""
 
-    __slots__ = ("_breaks", "_ends", "_folded", "_original", "_starts", "words")
+    __slots__ = ("_breaks", "_folded", "_original", "_spans", "words")
 
     def __init__(self, folded: str, original: str) -> None:
         self._folded, self._original = folded, original
-        # folded text has only letters, digits, "'" and " ": split() gives the \S+ runs
+        # folded text has only letters, digits, "'" and " ": split() gives the \S+ runs;
         # "'" alone or at the edges is quoting, not part of the word
         words = [w.strip("'") for w in folded.split()]
         self.words = [w for w in words if w] if "" in words else words
-        self._starts: list[int] | None = None
-        self._ends: list[int] = []
+        self._spans: tuple[list[int], list[int]] | None = None
         self._breaks: list[int] | None = None
 
-    def _positions(self) -> list[int]:
-        found = [m for m in _TOKEN_RE.finditer(self._folded) if m.group().strip("'")]
-        self._ends = [m.end() for m in found]
-        self._starts = [m.start() for m in found]
-        return self._starts
+    def _positions(self) -> tuple[list[int], list[int]]:
+        if self._spans is None:
+            found = [m for m in _TOKEN_RE.finditer(self._folded) if m.group().strip("'")]
+            self._spans = [m.start() for m in found], [m.end() for m in found]
+        return self._spans
 
-    @property
-    def starts(self) -> list[int]:
-        return self._starts if self._starts is not None else self._positions()
-
-    @property
-    def ends(self) -> list[int]:
-        if self._starts is None:
-            self._positions()
-        return self._ends
+    starts = property(lambda self: self._positions()[0])
+    ends = property(lambda self: self._positions()[1])
 
     @property
     def breaks(self) -> list[int]:
@@ -118,10 +110,6 @@ class _Tokens:
         if self._breaks is None:
             self._breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(self._original)]
         return self._breaks
-
-
-def _tokenize(folded: str, original: str) -> _Tokens:
-    return _Tokens(folded, original)
 
 
 # --------------------------------------------------------------------------- lexicons
@@ -652,7 +640,7 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
 
     emoji_val, emoji_sig, body = _extract_emoji(text, emoticons=code != "en")
     folded = fold_aligned(body)
-    tok = _tokenize(folded, body)
+    tok = _Tokens(folded, body)
     words = tok.words
 
     if not any(map(str.isalpha, "".join(words))):
@@ -686,7 +674,7 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
         n = particle.end()
         body = " " * n + body[n:]
         folded = " " * n + folded[n:]
-        tok = _tokenize(folded, body)
+        tok = _Tokens(folded, body)
         signals.append("answer:leading-nothing")
 
     if _foreign_script(folded) and not emoji_sig:
