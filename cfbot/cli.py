@@ -109,7 +109,7 @@ def flows_test(paths: tuple[str, ...], flows_dir: str | None) -> None:
     """Run flow test cases (default: conversations/tests/*.yaml)."""
     from cfbot.flow_cases import case_files, run_case_files
     from cfbot.flow_store import load_directory
-    from cfbot.services.sentiment import scorer
+    from cfbot.services.reply_scoring import scorer
 
     directory = Path(flows_dir or _settings().conversations_dir)
     flow_set = load_directory(directory)
@@ -156,7 +156,7 @@ def chat(flow_id: str, lang: str | None, first_name: str, site: str) -> None:
     from cfbot.flows import engine
     from cfbot.flows.events import AnswerRecorded, MsgOut
     from cfbot.flows.model import parse_duration
-    from cfbot.services.sentiment import scorer
+    from cfbot.services.reply_scoring import scorer
 
     settings = _settings()
     flow_set = load_directory(Path(settings.conversations_dir))

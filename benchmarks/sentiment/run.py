@@ -31,11 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from cfbot.services.crisis import assess, detect_crisis  # noqa: E402
+from cfbot.services.reply_scoring import classify, score_with_model  # noqa: E402
 from cfbot.services.sentiment import (  # noqa: E402
     DEFAULT_TEXT_THRESHOLD,
-    classify,
     score,
-    score_with_model,
     vader_compound,
 )
 

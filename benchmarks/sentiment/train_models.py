@@ -6,7 +6,7 @@
   on the text with known look-alikes taken out (cfbot.services.crisis.model_view). It
   can only raise ``urgent_review`` where the phrase lists found nothing.
 * ``feedback_model.json``: ok / dissatisfied, asked where the lexicon scorer found no
-  complaint (cfbot.services.sentiment.score_with_model).
+  complaint (cfbot.services.reply_scoring.score_with_model).
 
 Both are multinomial logistic regressions over word and letter n-grams
 (cfbot.services.ngram_model), trained with AdaGrad in pure Python, deterministic. Only

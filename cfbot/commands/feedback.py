@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cfbot.services.sentiment import classify
+from cfbot.services.reply_scoring import classify
 
 
 @click.group("feedback")

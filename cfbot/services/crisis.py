@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from cfbot.services import safety_model
+from cfbot.services.lexmatch import WordPatterns
 from cfbot.text import fold_aligned
 
 __all__ = [
@@ -57,13 +58,15 @@ class CrisisMatch:
 
 @dataclass(frozen=True)
 class _Compiled:
-    exclude: re.Pattern[str] | None
-    folded: dict[str, re.Pattern[str]]
-    accented: dict[str, re.Pattern[str]]
+    exclude: WordPatterns | None
+    folded: dict[str, WordPatterns]
+    accented: dict[str, WordPatterns]
     history: dict[str, re.Pattern[str]]
 
 
-def _join(patterns: list[str], where: str) -> re.Pattern[str] | None:
+def _join(patterns: list[str], where: str) -> WordPatterns | None:
+    r"""The patterns as whole words: ``(?<!\w)(?:(?:p1)|(?:p2)|...)(?!\w)``, matched
+    the fast way (:class:`WordPatterns`)."""
     if not patterns:
         return None
     for p in patterns:
@@ -73,7 +76,7 @@ def _join(patterns: list[str], where: str) -> re.Pattern[str] | None:
             re.compile(p)
         except re.error as exc:
             raise ValueError(f"{where}: bad pattern {p!r}: {exc}") from exc
-    return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?!\w)")
+    return WordPatterns(patterns)
 
 
 @cache
@@ -84,8 +87,8 @@ def _compiled() -> _Compiled:
     unknown = set(cats) - set(CRISIS_CATEGORIES)
     if unknown:
         raise ValueError(f"lexicons/crisis.yaml: unknown categories {sorted(unknown)}")
-    folded: dict[str, re.Pattern[str]] = {}
-    accented: dict[str, re.Pattern[str]] = {}
+    folded: dict[str, WordPatterns] = {}
+    accented: dict[str, WordPatterns] = {}
     for cat in CRISIS_CATEGORIES:
         spec = cats.get(cat) or {}
         f = _join(list(spec.get("folded") or []), f"crisis.yaml {cat}.folded")
@@ -106,7 +109,6 @@ def _compiled() -> _Compiled:
     )
 
 
-_APOSTROPHES = re.compile("['’‘ʼ`´]")
 _LEET = {"1": "i", "3": "e", "0": "o", "4": "a", "@": "a", "$": "s"}
 _LEET_RE = re.compile(r"(?<=[a-z])[1304@$](?=[a-z])")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
@@ -121,14 +123,15 @@ def _prepare(text: str) -> tuple[str, str]:
     comp = _compiled()
     if comp.exclude is not None:
         # Blank look-alikes in both views so the accented patterns skip them too.
-        spans = [m.span() for m in comp.exclude.finditer(_APOSTROPHES.sub(" ", aligned))]
+        # fold_aligned turned every kind of apostrophe into "'"
+        spans = [m.span() for m in comp.exclude.finditer(aligned.replace("'", " "))]
         if spans:
             a, b = list(aligned), list(low)
             for s, e in spans:
                 a[s:e] = " " * (e - s)
                 b[s:e] = " " * (e - s)
             aligned, low = "".join(a), "".join(b)
-    folded = _APOSTROPHES.sub("", aligned)
+    folded = aligned.replace("'", "")
     folded = _LEET_RE.sub(lambda m: _LEET[m.group()], folded)
     folded = _LEET_LEFT.sub(" ", folded)
     folded = _REPEATS.sub(r"\1", folded)
@@ -138,7 +141,7 @@ def _prepare(text: str) -> tuple[str, str]:
 
 
 def _first(
-    pattern: re.Pattern[str] | None,
+    pattern: WordPatterns | None,
     text: str,
     history: re.Pattern[str] | None,
     history_text: str | None = None,
@@ -195,10 +198,34 @@ class Assessment:
 
 @dataclass(frozen=True)
 class _Review:
-    lookalikes: re.Pattern[str] | None
-    folded: dict[str, re.Pattern[str]]
-    accented: dict[str, re.Pattern[str]]
-    demote: re.Pattern[str] | None
+    lookalikes: WordPatterns | None
+    folded: dict[str, WordPatterns]
+    accented: dict[str, WordPatterns]
+    demote: WordPatterns | None
+
+
+@dataclass(frozen=True)
+class _Quiet:
+    """Every phrase :func:`assess` looks for in one view of the text (crisis and urgent
+    review phrases of every category, and the look-alikes) as one set: when none of them
+    is in either view, the message has no tier. Exact, and the common case."""
+
+    folded: WordPatterns | None
+    accented: WordPatterns | None
+
+
+def _union(sets: list[WordPatterns | None]) -> WordPatterns | None:
+    patterns = [p for wp in sets if wp is not None for p in wp.patterns]
+    return WordPatterns(patterns) if patterns else None
+
+
+@cache
+def _quiet() -> _Quiet:
+    comp, rev = _compiled(), _review()
+    return _Quiet(
+        folded=_union([*comp.folded.values(), *rev.folded.values(), rev.lookalikes]),
+        accented=_union([*comp.accented.values(), *rev.accented.values(), rev.lookalikes]),
+    )
 
 
 @cache
@@ -211,8 +238,8 @@ def _review() -> _Review:
     unknown = set(cats) - set(CRISIS_CATEGORIES)
     if unknown:
         raise ValueError(f"lexicons/urgent_review.yaml: unknown categories {sorted(unknown)}")
-    folded: dict[str, re.Pattern[str]] = {}
-    accented: dict[str, re.Pattern[str]] = {}
+    folded: dict[str, WordPatterns] = {}
+    accented: dict[str, WordPatterns] = {}
     for cat in CRISIS_CATEGORIES:
         spec = cats.get(cat) or {}
         f = _join(list(spec.get("folded") or []), f"urgent_review.yaml {cat}.folded")
@@ -241,10 +268,10 @@ _NEGATED_BEFORE = re.compile(
 _LAUGHING = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f639]")
 
 
-def _blank(pattern: re.Pattern[str] | None, text: str) -> str:
+def _blank(pattern: WordPatterns | None, text: str) -> str:
     if pattern is None:
         return text
-    return pattern.sub(lambda m: " " * len(m.group()), text)
+    return pattern.blank(text)
 
 
 def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessment:
@@ -259,6 +286,11 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
     if not text or not text.strip():
         return Assessment(None)
     folded, accented = _prepare(text)
+    quiet = _quiet()
+    if not (quiet.folded and quiet.folded.find(folded)) and not (
+        quiet.accented and quiet.accented.find(accented)
+    ):
+        return _by_model(folded, model)  # no list phrase could match
     comp = _compiled()
     found: CrisisMatch | None = None
     for cat in CRISIS_CATEGORIES:  # as find_crisis, on the one prepared text
@@ -290,12 +322,21 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
         phrase = _first(rev.folded.get(cat), f, hist) or _first(rev.accented.get(cat), a, hist, f)
         if phrase:
             return Assessment(URGENT_REVIEW, cat, phrase)
-    # The lists found nothing: the learned net may still raise urgent_review (never the
-    # crisis tier) for a crisis phrased in words no list holds.
-    guess = safety_model.predict(" ".join(f.split())) if model else None
-    if guess is not None:
-        return Assessment(URGENT_REVIEW, guess[0], f"{MODEL_PHRASE}, p={guess[1]:.2f})")
-    return Assessment(None)
+    return _by_model(folded, model, f)
+
+
+def _by_model(folded: str, model: bool, blanked: str | None = None) -> Assessment:
+    """The lists found nothing: the learned net may still raise urgent_review (never
+    the crisis tier) for a crisis phrased in words no list holds. It reads the text with
+    the known look-alikes blanked (``blanked``, worked out here when not given)."""
+    if not model:
+        return Assessment(None)
+    if blanked is None:
+        blanked = _blank(_review().lookalikes, folded)
+    guess = safety_model.predict(" ".join(blanked.split()))
+    if guess is None:
+        return Assessment(None)
+    return Assessment(URGENT_REVIEW, guess[0], f"{MODEL_PHRASE}, p={guess[1]:.2f})")
 
 
 def model_view(text: str) -> str:

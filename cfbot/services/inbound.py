@@ -57,7 +57,7 @@ from cfbot.services.conversation import (
     storable_text,
 )
 from cfbot.services.language import detect_language
-from cfbot.services.sentiment import score_answer
+from cfbot.services.reply_scoring import score_answer
 
 log = logging.getLogger(__name__)
 

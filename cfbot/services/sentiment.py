@@ -27,19 +27,15 @@ from typing import Any
 
 import yaml
 
+from cfbot.services.lexmatch import WordPatterns
 from cfbot.text import fold_aligned
 
 __all__ = [
     "DEFAULT_TEXT_THRESHOLD",
     "LEXICON_LANGS",
-    "MODEL_SCORE",
     "SentimentResult",
-    "classify",
     "is_dissatisfied",
     "score",
-    "score_answer",
-    "score_with_model",
-    "scorer",
 ]
 
 DEFAULT_TEXT_THRESHOLD = -0.3
@@ -55,6 +51,7 @@ _CONTRAST_BEFORE, _CONTRAST_AFTER = 0.5, 1.5
 _SARCASM_DAMP = 0.1
 _STRONG_COMPLAINT = -2.0
 _CLAUSE_BREAKS = frozenset(".,;:!?\n…")
+_CLAUSE_BREAK_RE = re.compile("[.,;:!?\n…]")
 # Fallback order when the expected language finds nothing (clients mix languages).
 _FALLBACK_ORDER = ("es", "vi", "so", "hmn")
 
@@ -80,26 +77,36 @@ class SentimentResult:
 _TOKEN_RE = re.compile(r"\S+")
 
 
-@dataclass(frozen=True)
 class _Tokens:
-    starts: list[int]
-    ends: list[int]
-    words: list[str]
-    breaks: list[int]  # positions of clause punctuation in the original
+    """The words of a folded reply; their positions and the clause breaks of the
+    original are worked out on first use (only a lexicon match needs them)."""
 
+    __slots__ = ("_breaks", "_folded", "_original", "_spans", "words")
 
-def _tokenize(folded: str, original: str) -> _Tokens:
-    starts, ends, words = [], [], []
-    for m in _TOKEN_RE.finditer(folded):
+    def __init__(self, folded: str, original: str) -> None:
+        self._folded, self._original = folded, original
+        # folded text has only letters, digits, "'" and " ": split() gives the \S+ runs;
         # "'" alone or at the edges is quoting, not part of the word
-        w = m.group().strip("'")
-        if not w:
-            continue
-        starts.append(m.start())
-        ends.append(m.end())
-        words.append(w)
-    breaks = [i for i, ch in enumerate(original) if ch in _CLAUSE_BREAKS]
-    return _Tokens(starts, ends, words, breaks)
+        words = [w.strip("'") for w in folded.split()]
+        self.words = [w for w in words if w] if "" in words else words
+        self._spans: tuple[list[int], list[int]] | None = None
+        self._breaks: list[int] | None = None
+
+    def _positions(self) -> tuple[list[int], list[int]]:
+        if self._spans is None:
+            found = [m for m in _TOKEN_RE.finditer(self._folded) if m.group().strip("'")]
+            self._spans = [m.start() for m in found], [m.end() for m in found]
+        return self._spans
+
+    starts = property(lambda self: self._positions()[0])
+    ends = property(lambda self: self._positions()[1])
+
+    @property
+    def breaks(self) -> list[int]:
+        """Positions of clause punctuation in the original."""
+        if self._breaks is None:
+            self._breaks = [m.start() for m in _CLAUSE_BREAK_RE.finditer(self._original)]
+        return self._breaks
 
 
 # --------------------------------------------------------------------------- lexicons
@@ -134,11 +141,12 @@ class _Lexicon:
     boosters_after: frozenset[tuple[str, ...]]
     dampeners: frozenset[tuple[str, ...]]
     contrast: frozenset[tuple[str, ...]]
+    contrast_first: frozenset[str]  # first words of ``contrast``, to skip the rest fast
     wish_markers: frozenset[str]
     function_words: frozenset[str]
-    terms_re: re.Pattern[str] | None
+    terms: WordPatterns | None
     term_valences: tuple[float, ...]
-    topics_re: re.Pattern[str] | None
+    topics: WordPatterns | None
     topic_valences: tuple[float, ...]
     duration_re: re.Pattern[str] | None
     wait_re: re.Pattern[str] | None
@@ -149,8 +157,8 @@ class _Lexicon:
 
 def _compile_weighted(
     mapping: dict[str, float] | None, where: str
-) -> tuple[re.Pattern[str] | None, tuple[float, ...]]:
-    """One regex with one capturing group per entry; ``m.lastindex`` names the entry."""
+) -> tuple[WordPatterns | None, tuple[float, ...]]:
+    """The entries as whole words, longest first; a match names the entry it found."""
     if not mapping:
         return None, ()
     items = sorted(mapping.items(), key=lambda kv: len(kv[0]), reverse=True)
@@ -163,8 +171,7 @@ def _compile_weighted(
             raise ValueError(f"{where}: pattern {pattern!r} has a capturing group; use (?:...)")
         if not isinstance(valence, int | float):
             raise ValueError(f"{where}: valence of {pattern!r} must be a number")
-    body = "|".join(f"({p})" for p, _ in items)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)"), tuple(float(v) for _, v in items)
+    return WordPatterns([p for p, _ in items], indexed=True), tuple(float(v) for _, v in items)
 
 
 def _load_yaml(name: str) -> dict[str, Any]:
@@ -181,8 +188,8 @@ def _lexicon(lang: str) -> _Lexicon | None:
         return None
     name = f"{lang}.yaml"
     d = _load_yaml(name)
-    terms_re, term_vals = _compile_weighted(d.get("terms"), f"lexicons/{name} terms")
-    topics_re, topic_vals = _compile_weighted(d.get("topics"), f"lexicons/{name} topics")
+    terms, term_vals = _compile_weighted(d.get("terms"), f"lexicons/{name} terms")
+    topics, topic_vals = _compile_weighted(d.get("topics"), f"lexicons/{name} topics")
     dur = d.get("durations") or {}
     numbers = {str(k): int(v) for k, v in (dur.get("numbers") or {}).items()}
     duration_re = wait_re = hour_units = None
@@ -203,11 +210,12 @@ def _lexicon(lang: str) -> _Lexicon | None:
         boosters_after=_phrases(d.get("boosters_after")),
         dampeners=_phrases(d.get("dampeners")),
         contrast=_phrases(d.get("contrast")),
+        contrast_first=frozenset(p[0] for p in _phrases(d.get("contrast")) if p),
         wish_markers=frozenset(_strs(d.get("wish_markers"), f"lexicons/{name} wish_markers")),
         function_words=frozenset(d.get("function_words") or ()),
-        terms_re=terms_re,
+        terms=terms,
         term_valences=term_vals,
-        topics_re=topics_re,
+        topics=topics,
         topic_valences=topic_vals,
         duration_re=duration_re,
         wait_re=wait_re,
@@ -303,16 +311,19 @@ def _extract_emoji(text: str, *, emoticons: bool) -> tuple[float, list[str], str
     table, emo_re = _emoji_tables()
     total = 0.0
     signals: list[str] = []
-    chars = list(_EMOJI_JUNK.sub(" ", text))
-    for i, ch in enumerate(chars):
-        if ord(ch) < 0x2000:
-            continue
-        v = table.get(ch)
-        if v is not None:
-            total += v
-            signals.append(f"emoji:{ch}")
-            chars[i] = " "
-    out = "".join(chars)
+    if not text or max(text) < "\u2000":
+        out = text  # no emoji and nothing for _EMOJI_JUNK: below U+2000
+    else:
+        chars = list(_EMOJI_JUNK.sub(" ", text))
+        for i, ch in enumerate(chars):
+            if ord(ch) < 0x2000:
+                continue
+            v = table.get(ch)
+            if v is not None:
+                total += v
+                signals.append(f"emoji:{ch}")
+                chars[i] = " "
+        out = "".join(chars)
     if emoticons and (":" in out or "<" in out):
         for m in emo_re.finditer(out):
             total += table[f"emoticon:{m.group()}"]
@@ -333,11 +344,14 @@ _CLOCK_RE = re.compile(
     r"oclock|o clock))(?!\w)|(?<!\w)(?P<noon>noon|mediodia|midday)(?!\w)"
 )
 _CLOCK_MIN_WAIT, _CLOCK_MAX_WAIT = 45, 6 * 60
+_CLOCK_HINT = re.compile(r"\d|noon|mediodia|midday")
 
 
 def _clock_wait(folded: str) -> int | None:
     """Minutes between the first and last clock time in ``folded`` when it looks like a
     wait (45 min .. 6 h, a 12-hour clock assumed), else None."""
+    if not _CLOCK_HINT.search(folded):
+        return None  # every clock time has a digit or is noon
     times: list[int] = []
     for m in _CLOCK_RE.finditer(folded):
         if m.group("noon"):
@@ -389,8 +403,9 @@ def _break_between(tok: _Tokens, left: int, right: int) -> bool:
 
 
 def _contrast_pos(lex: _Lexicon, tok: _Tokens) -> int | None:
-    for j in range(len(tok.words)):
-        if _phrase_after(tok, j, lex.contrast):
+    first = lex.contrast_first
+    for j, w in enumerate(tok.words):
+        if w in first and _phrase_after(tok, j, lex.contrast):
             return tok.starts[j]
     return None
 
@@ -459,9 +474,9 @@ def _match(lex: _Lexicon, folded: str, tok: _Tokens, qkind: str | None) -> list[
         hits.append(_Hit(m.start(), m.end(), v, sig))
         spans.append((m.start(), m.end()))
 
-    if lex.terms_re is not None:
-        for m in lex.terms_re.finditer(folded):
-            add(m, lex.term_valences[m.lastindex - 1], m.group().strip())  # type: ignore[operator]  # lastindex is set: every alternative is a group
+    if lex.terms is not None:
+        for m, i in lex.terms.find(folded):
+            add(m, lex.term_valences[i], m.group().strip())
     if lex.duration_re is not None:
         waiting = qkind is not None or (lex.wait_re is not None and lex.wait_re.search(folded))
         if waiting:
@@ -479,10 +494,10 @@ def _match(lex: _Lexicon, folded: str, tok: _Tokens, qkind: str | None) -> list[
                 else:
                     continue
                 add(m, base, f"waited {m.group().strip()}")
-    if qkind is not None and lex.topics_re is not None:
-        for m in lex.topics_re.finditer(folded):
+    if qkind is not None and lex.topics is not None:
+        for m, i in lex.topics.find(folded):
             if not _overlaps(spans, m.start(), m.end()):
-                add(m, lex.topic_valences[m.lastindex - 1], f"topic:{m.group().strip()}")  # type: ignore[operator]  # lastindex is set: every alternative is a group
+                add(m, lex.topic_valences[i], f"topic:{m.group().strip()}")
     cpos = _contrast_pos(lex, tok) if hits else None
     if cpos is not None:
         hits = [
@@ -591,6 +606,8 @@ def _combine(part: _Partial, extra: float) -> tuple[float, bool]:
 
 
 def _foreign_script(folded: str) -> bool:
+    if folded.isascii():
+        return False  # folded is lower case: its letters, if any, are all a-z
     letters = [c for c in folded if c.isalpha()]
     if not letters:
         return False
@@ -620,10 +637,10 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
 
     emoji_val, emoji_sig, body = _extract_emoji(text, emoticons=code != "en")
     folded = fold_aligned(body)
-    tok = _tokenize(folded, body)
+    tok = _Tokens(folded, body)
     words = tok.words
 
-    if not any(any(c.isalpha() for c in w) for w in words):
+    if not any(map(str.isalpha, "".join(words))):
         if emoji_sig:
             return SentimentResult(_normalize(emoji_val), False, "emoji", tuple(emoji_sig))
         return SentimentResult(0.0, False, "none", ("empty",))
@@ -654,13 +671,13 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
         n = particle.end()
         body = " " * n + body[n:]
         folded = " " * n + folded[n:]
-        tok = _tokenize(folded, body)
+        tok = _Tokens(folded, body)
         signals.append("answer:leading-nothing")
 
     if _foreign_script(folded) and not emoji_sig:
         return SentimentResult(None, True, "none", ("foreign-script",))
 
-    waited = _clock_wait(" ".join(folded.split()))
+    waited = _clock_wait(" ".join(folded.split())) if _CLOCK_HINT.search(folded) else None
     if waited is None and ":" in body:
         # folding turned "8:15" into "8 15": read the clock times from the reply itself
         waited = _clock_wait(" ".join(body.lower().split()))
@@ -708,44 +725,6 @@ def score(text: str, lang: str, question: str | None = None) -> SentimentResult:
     return SentimentResult(None, True, "none", (why, *q_sig))
 
 
-MODEL_SCORE = -0.5  # a reply the feedback model calls a complaint
-
-
-def score_with_model(text: str, lang: str, question: str | None = None) -> SentimentResult:
-    """:func:`score`, then, where the lexicons found no complaint (no signal, neutral or
-    positive), the learned feedback model (cfbot.services.feedback_model): when it is
-    confident the reply is a complaint ("they asked me the same questions 4 times",
-    sarcasm the lexicons read as praise), the score becomes ``MODEL_SCORE`` with method
-    ``model``. Where the lexicons found a complaint but the model is sure it is none
-    (below its floor: "killer customer service"), the score becomes 0 (``model-veto``)."""
-    from cfbot.services import feedback_model
-
-    result = score(text, lang, question)
-    if result.score is not None and result.score <= DEFAULT_TEXT_THRESHOLD:
-        p = feedback_model.vetoes(text)
-        if p is None:
-            return result
-        return SentimentResult(0.0, False, "model-veto", (*result.signals, f"model:{p:.2f}"))
-    p = feedback_model.predict(text)
-    if p is None:
-        return result
-    return SentimentResult(MODEL_SCORE, False, "model", (*result.signals, f"model:{p:.2f}"))
-
-
-def score_answer(text: str, lang: str, question: str | None) -> SentimentResult:
-    """The flow engine's scorer: :func:`score_with_model` in the language the reply is
-    written in (``lang`` for short texts). The engine passes the result on with the
-    answer, which is stored as is (one scoring per answer)."""
-    from cfbot.services.language import detect_language
-
-    return score_with_model(text, detect_language(text, _norm_lang(lang) or "en"), question)
-
-
-def scorer(text: str, lang: str, question: str | None) -> float | None:
-    """Just the number of :func:`score_answer` (None when it needs review)."""
-    return score_answer(text, lang, question).score
-
-
 def is_dissatisfied(
     *,
     qtype: str,
@@ -765,32 +744,3 @@ def is_dissatisfied(
     from cfbot.flows.questions import is_dissatisfied as type_rule
 
     return type_rule(qtype, value, min=min, max=max, sentiment=sentiment, threshold=threshold)
-
-
-def classify(text: str, lang: str, question: str | None = None) -> dict[str, Any]:
-    """Everything the CLI prints for one reply: sentiment, dissatisfaction, the two
-    safety tiers and the language the reply is written in.
-
-    ``lang`` is the conversation's language; the reply is scored with the rules of the
-    language it is written in (``language``), and checked for crisis in every language.
-    ``crisis`` is the high-confidence tier (category or False); ``urgent_review`` is True
-    for a possible crisis that a person must read within minutes.
-    """
-    from cfbot.services.crisis import CRISIS, URGENT_REVIEW, assess
-    from cfbot.services.language import detect_language
-
-    language = detect_language(text, _norm_lang(lang) or "en")
-    result = score_with_model(text, language, question)
-    safety = assess(text, language)
-    return {
-        "text": text,
-        "lang": lang,
-        "language": language,
-        "sentiment": None if result.score is None else round(result.score, 4),
-        "needs_review": result.needs_review,
-        "dissatisfied": is_dissatisfied(qtype="text", value=text, sentiment=result.score),
-        "crisis": (safety.category or False) if safety.tier == CRISIS else False,
-        "urgent_review": safety.tier == URGENT_REVIEW,
-        "method": result.method,
-        "signals": list(result.signals),
-    }

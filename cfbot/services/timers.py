@@ -24,7 +24,7 @@ from cfbot.services.conversation import (
     lock_contact,
     queue_outs,
 )
-from cfbot.services.sentiment import score_answer
+from cfbot.services.reply_scoring import score_answer
 
 log = logging.getLogger(__name__)
 

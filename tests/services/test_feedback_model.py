@@ -6,7 +6,8 @@ import pytest
 
 from cfbot.services import feedback_model
 from cfbot.services.ngram_model import Model
-from cfbot.services.sentiment import MODEL_SCORE, score, score_with_model
+from cfbot.services.reply_scoring import MODEL_SCORE, score_with_model
+from cfbot.services.sentiment import score
 
 SAYS_COMPLAINT = Model({"w times": (0.0, 6.0)}, (0.0, 0.0), threshold=0.9, floor=0.0)
 SAYS_FINE = Model({"w killer": (6.0, 0.0)}, (0.0, 0.0), threshold=0.9, floor=0.1)

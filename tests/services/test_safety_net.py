@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from cfbot.commands.feedback import feedback
 from cfbot.services.crisis import CRISIS, URGENT_REVIEW, assess
 from cfbot.services.language import detect_language
-from cfbot.services.sentiment import classify, score
+from cfbot.services.reply_scoring import classify
+from cfbot.services.sentiment import score
 
 DEV = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "safety_dev.csv"
 with DEV.open(encoding="utf-8", newline="") as _fh:

@@ -13,13 +13,12 @@ from click.testing import CliRunner
 
 from cfbot.commands.feedback import feedback
 from cfbot.services import sentiment
+from cfbot.services.reply_scoring import classify, scorer
 from cfbot.services.sentiment import (
     DEFAULT_TEXT_THRESHOLD,
     SentimentResult,
-    classify,
     is_dissatisfied,
     score,
-    scorer,
     vader_compound,
 )
 
