@@ -27,8 +27,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, literal_column
+from sqlalchemy import bindparam, exists, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -49,10 +50,11 @@ from cfbot.services.conversation import (
     InboundContext,
     flow_for_conversation,
     get_or_create_contact,
+    insert_outbound,
     lock_contact,
     lock_contact_at,
     open_conversation,
-    outbound_row,
+    outbound_values,
     start_conversation,
     storable_text,
 )
@@ -244,7 +246,7 @@ def _handle_at_once(rt: Runtime, msg: InboundMsg, now: datetime) -> InboundResul
         replies = process_message(
             rt, session, contact, message, now, conversation=conversation, conversation_known=True
         )
-    return InboundResult(message_id=message.id, replies=[r.body for r in replies])
+    return InboundResult(message_id=message.id, replies=replies)
 
 
 _older = aliased(Message)
@@ -257,6 +259,38 @@ _OLDER_WAITING = exists().where(
     col(_older.status) == MessageStatus.RECEIVED,
     col(_older.id) < literal_column("message.id"),
 )
+
+
+def _insert_processed_stmt(dialect: Any) -> Any:
+    """``INSERT .. ON CONFLICT (external_id) DO NOTHING RETURNING message, older waiting``
+    with every value a bound parameter (built once per dialect, then cached compiled)."""
+    values: dict[str, Any] = {name: bindparam(name) for name in _INBOUND_COLUMNS}
+    return (
+        dialect.insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Message.external_id])
+        .returning(Message, _OLDER_WAITING)
+    )
+
+
+_INBOUND_COLUMNS = (
+    "contact_id",
+    "conversation_id",
+    "direction",
+    "channel",
+    "address",
+    "body",
+    "external_id",
+    "status",
+    "kind",
+    "created_at",
+    "processed_at",
+    "source",
+)
+_INSERT_PROCESSED = {
+    "postgresql": _insert_processed_stmt(postgresql),
+    "sqlite": _insert_processed_stmt(sqlite),
+}
 
 
 def _insert_processed(
@@ -275,14 +309,8 @@ def _insert_processed(
         processed_at=now,
         conversation_id=conversation.id if conversation is not None else None,
     )
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(Message)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Message.external_id])
-        .returning(Message, _OLDER_WAITING)
-    )
-    row = session.execute(stmt).first()
+    stmt = _INSERT_PROCESSED[session.get_bind().dialect.name]
+    row = session.execute(stmt, values).first()
     if row is None or row[1]:
         return None
     return row[0]
@@ -476,12 +504,12 @@ def process_message(
     immediate: bool = True,
     conversation: Conversation | None = None,
     conversation_known: bool = False,
-) -> list[Message]:
+) -> list[str]:
     """Run one stored inbound message through :data:`PIPELINE` under the contact's lock,
     then evaluate alerts and store the replies: ``immediate`` ones travel in the current
     response (stored as sent), the others are queued for the outbox. ``conversation`` is
     the contact's open survey when the caller already read it (``conversation_known``).
-    Returns the reply rows."""
+    Returns the replies' texts."""
     if not conversation_known:
         conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
     if message.channel in PHONE_CHANNELS and (contact.unreachable or contact.delivery_failures):
@@ -502,18 +530,21 @@ def process_message(
     if message.conversation_id is None and ctx.conversation is not None:
         message.conversation_id = ctx.conversation.id
     session.add(message)
-    replies = [
-        outbound_row(
-            contact,
-            message.channel,
-            message.address,
-            out,
-            ctx.conversation,
-            message,
-            now,
-            immediate,
-        )
-        for out in ctx.replies
-    ]
-    session.add_all(replies)
-    return replies
+    # the replies as plain rows in one INSERT (multi-row on SQLite and PostgreSQL alike)
+    insert_outbound(
+        session,
+        [
+            outbound_values(
+                contact,
+                message.channel,
+                message.address,
+                out,
+                ctx.conversation,
+                message,
+                now,
+                immediate,
+            )
+            for out in ctx.replies
+        ],
+    )
+    return [out.text for out in ctx.replies]
