@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam, insert, literal_column
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cfbot.db import for_update, is_sqlite
 from cfbot.flow_store import parse_flow
@@ -233,6 +233,51 @@ def lock_contact_at(session: Session, channel: str, address: str, now: datetime)
     stmt = plain if is_sqlite(session) else locking
     contact = session.exec(stmt, params={"address": address}).first()
     return contact if contact is not None else _new_contact(session, channel, address, now)
+
+
+# The open survey's row version on PostgreSQL (its id and ``xmin``): see
+# :func:`lock_contact_with_survey`
+SURVEY_VERSION_SQL = "conversation.id::text || ':' || conversation.xmin::text"
+
+
+def _survey_lock(channel: str, locking: bool) -> Any:
+    stmt: Any = (
+        select(Contact, Conversation)
+        .outerjoin(Conversation, col(Conversation.open_key) == Contact.id)
+        .where(_address_column(channel) == bindparam("address"))
+        .execution_options(populate_existing=True)
+    )
+    if locking:
+        stmt = stmt.add_columns(literal_column(SURVEY_VERSION_SQL)).with_for_update(of=Contact)
+    return stmt
+
+
+_SURVEY_LOCK = {
+    (channel, locking): _survey_lock(channel, locking)
+    for channel in ("sms", "whatsapp", "webchat")
+    for locking in (True, False)
+}
+
+
+def lock_contact_with_survey(
+    session: Session, channel: str, address: str, now: datetime
+) -> tuple[Contact, Conversation | None, str | None]:
+    """:func:`lock_contact_at` and :func:`open_conversation` in one statement: the
+    locked contact, its open survey, and (PostgreSQL) that survey's row version.
+
+    On SQLite the survey is current: ``BEGIN IMMEDIATE`` took the write lock before this
+    read. On PostgreSQL it may not be: a row joined to a locked one comes from the
+    snapshot taken before waiting for the lock, so a text of the same contact committed
+    meanwhile is not seen. The caller compares the returned version (``id:xmin``, None
+    without an open survey) with one read by a later statement (a fresh snapshot, after
+    the lock) and takes another road when they differ.
+    """
+    channel = channel if channel in ("whatsapp", "webchat") else "sms"
+    locking = not is_sqlite(session)
+    row = session.exec(_SURVEY_LOCK[(channel, locking)], params={"address": address}).first()
+    if row is None:
+        return _new_contact(session, channel, address, now), None, None
+    return row[0], row[1], (row[2] if locking else None)
 
 
 def _new_contact(
