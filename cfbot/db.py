@@ -7,6 +7,7 @@ file; writers serialise through ``BEGIN IMMEDIATE`` (see :func:`write_transactio
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,7 +70,7 @@ def make_engine(
             conn.exec_driver_sql(mode)
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    ping_idle = "pool_pre_ping" not in kwargs
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
     if connect_timeout:
         # libpq wants whole seconds, at least 2 (psycopg enforces the same floor)
@@ -77,7 +78,39 @@ def make_engine(
         kwargs.setdefault("pool_timeout", connect_timeout)
     if statement_timeout:
         connect_args.setdefault("options", f"-c statement_timeout={int(statement_timeout * 1000)}")
-    return sa.create_engine(url, connect_args=connect_args, **kwargs)
+    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+    if ping_idle:
+        _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle this long is pinged before use (a PostgreSQL restart or an
+# idle timeout in between may have closed it). One in steady use is not: SQLAlchemy's
+# ``pool_pre_ping`` costs a round trip on every checkout, one per inbound text. A
+# connection that broke while busy fails its first statement, which invalidates the pool.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["cfbot_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("cfbot_idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_conn.rollback()
+        except Exception as exc:
+            # the pool drops this connection and checks out (or opens) another
+            raise sa.exc.DisconnectionError() from exc
 
 
 _engine_timeouts: dict[str, tuple[float | None, float | None]] = {}

@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -215,6 +215,19 @@ def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) ->
     the caller answers 500 and Twilio retries.
     """
     now = now or rt.now()
+    try:
+        return _handle_once(rt, msg, now)
+    except DBAPIError as exc:
+        if not (exc.connection_invalidated and msg.external_id):
+            raise
+        # the pooled connection had died (a database restart; busy connections are not
+        # pinged, see cfbot.db): the pool is renewed, and the MessageSid keeps a second
+        # try exactly-once (the message may have been stored by the first)
+        log.warning("database connection lost; trying inbound message %s again", msg.external_id)
+        return _handle_once(rt, msg, now)
+
+
+def _handle_once(rt: Runtime, msg: InboundMsg, now: datetime) -> InboundResult:
     try:
         return _handle_at_once(rt, msg, now)
     except (_NotTheCommonCase, IntegrityError):
