@@ -560,8 +560,11 @@ def process_message(
         if step(ctx):
             break
     evaluate_alerts(ctx)
-    message.processed_at = now
-    message.status = MessageStatus.PROCESSED
+    if message.status != MessageStatus.PROCESSED:
+        # (on the short way it was inserted processed: setting it again would make the
+        # session flush the row only to find nothing changed)
+        message.processed_at = now
+        message.status = MessageStatus.PROCESSED
     if message.conversation_id is None and ctx.conversation is not None:
         message.conversation_id = ctx.conversation.id
     session.add(message)
