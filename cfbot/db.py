@@ -7,6 +7,10 @@ file; writers serialise through ``BEGIN IMMEDIATE`` (see :func:`write_transactio
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,8 +72,10 @@ def make_engine(
             mode = conn.info.pop("cfbot_begin", "BEGIN")
             conn.exec_driver_sql(mode)
 
+        if path and path != ":memory:":
+            _writer_locks[engine] = (path + "-writer.lock", busy)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    ping_idle = "pool_pre_ping" not in kwargs
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
     if connect_timeout:
         # libpq wants whole seconds, at least 2 (psycopg enforces the same floor)
@@ -77,7 +83,39 @@ def make_engine(
         kwargs.setdefault("pool_timeout", connect_timeout)
     if statement_timeout:
         connect_args.setdefault("options", f"-c statement_timeout={int(statement_timeout * 1000)}")
-    return sa.create_engine(url, connect_args=connect_args, **kwargs)
+    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+    if ping_idle:
+        _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle this long is pinged before use (a PostgreSQL restart or an
+# idle timeout in between may have closed it). One in steady use is not: SQLAlchemy's
+# ``pool_pre_ping`` costs a round trip on every checkout, one per inbound text. A
+# connection that broke while busy fails its first statement, which invalidates the pool.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["cfbot_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("cfbot_idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_conn.rollback()
+        except Exception as exc:
+            # the pool drops this connection and checks out (or opens) another
+            raise sa.exc.DisconnectionError() from exc
 
 
 _engine_timeouts: dict[str, tuple[float | None, float | None]] = {}
@@ -126,22 +164,62 @@ def for_update(stmt: _Select, session: Session, **kwargs: Any) -> _Select:
     return stmt if is_sqlite(session) else stmt.with_for_update(**kwargs)
 
 
+# SQLite file -> (its writers' lock file, busy timeout in seconds); see _writer_turn
+_writer_locks: weakref.WeakKeyDictionary[Engine, tuple[str, float]] = weakref.WeakKeyDictionary()
+_TURN_POLL_SECONDS = 0.0005
+
+
+@contextlib.contextmanager
+def _writer_turn(engine: Engine) -> Iterator[None]:
+    """On a SQLite file, wait for the writers' turn on a lock file before ``BEGIN
+    IMMEDIATE``, polling every half millisecond.
+
+    ``BEGIN IMMEDIATE`` stays the lock; this only shortens the wait for it: SQLite's
+    busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms between tries,
+    so a writer that met a busy database slept on long after the other (a few ms) had
+    committed. After the busy timeout the wait is left to SQLite (which then fails).
+    Each call opens its own descriptor: ``flock`` excludes threads of one process too.
+    """
+    lock = _writer_locks.get(engine)
+    if lock is None:
+        yield
+        return
+    path, busy = lock
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + busy
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(_TURN_POLL_SECONDS)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 @contextlib.contextmanager
 def unit_of_work(engine: Engine, immediate: bool = True) -> Iterator[Session]:
     """One unit of work: a session that commits on success and rolls back on error.
 
-    ``immediate`` makes the SQLite transaction a write transaction from the start.
+    ``immediate`` makes the SQLite transaction a write transaction from the start (and
+    takes the writers' turn first, see :func:`_writer_turn`).
     """
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite" and immediate:
-            conn.info["cfbot_begin"] = "BEGIN IMMEDIATE"
-        with Session(bind=conn, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+    sqlite_writer = immediate and engine.dialect.name == "sqlite"
+    with _writer_turn(engine) if sqlite_writer else contextlib.nullcontext():
+        with engine.connect() as conn:
+            if sqlite_writer:
+                conn.info["cfbot_begin"] = "BEGIN IMMEDIATE"
+            with Session(bind=conn, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
 
 
 def ping(engine: Engine) -> None:

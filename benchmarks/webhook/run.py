@@ -4,6 +4,7 @@ Run from the repository root (about 2 minutes with the defaults):
 
     python benchmarks/webhook/run.py [--phones 16] [--seconds 20] [--db sqlite|postgresql|both]
                                      [--warmup 3] [--no-write] [--profile]
+                                     [--open-fraction 0.5]
     python benchmarks/webhook/run.py --inprocess-only --profile --db sqlite   # SQL counts + cProfile
 
 What it does, in one run:
@@ -35,6 +36,12 @@ What it does, in one run:
    the last and the load generator to the last (``--server-cpus`` / ``--client-cpus``).
    PostgreSQL itself is not pinned.
 
+   **Open loop.** After each cfbot run, a fresh database and server get a fixed rate of
+   ``--open-fraction`` (default 0.5) times the texts/s cfbot just reached: a text every
+   1/rate seconds whatever the server does (each continues a conversation whose last
+   text was answered, or starts one), latency from the scheduled send time. That p99 is
+   the latency a client sees at half the peak, not the queueing of a closed loop.
+
 3. **Figures per server.** texts/s, p50/p99 latency (ms, send to full response, connect
    included), server CPU per text (utime+stime of the gunicorn master and workers from
    ``/proc/<pid>/stat`` over the window; for PostgreSQL also the CPU of the database's
@@ -63,6 +70,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import collections
 import cProfile
 import hashlib
 import hmac
@@ -333,6 +341,118 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def drive_open(args: argparse.Namespace) -> dict[str, Any]:
+    """Open loop: send a text every ``1 / args.rate`` seconds whatever the server does.
+
+    Each text continues a conversation whose previous text was answered (a client reads
+    the question before replying, so per-contact order is kept) or starts a new one.
+    Latency runs from the text's scheduled send time, so a late send (the generator or the
+    server's accept queue behind) counts against the server. Texts scheduled in the
+    counted window are waited for after it, however slow."""
+    happy, unhappy, closing = load_scripts()
+    url = PUBLIC_URL + INBOUND_PATH
+    loop = asyncio.get_running_loop()
+    interval = 1.0 / args.rate
+    t_start = loop.time()
+    win_start = t_start + args.warmup
+    win_end = win_start + args.seconds
+    conv_counter = itertools.count()
+    sid_counter = itertools.count()
+    waiting: collections.deque[tuple[str, list[str], int]] = collections.deque()
+    latencies: list[float] = []
+    inflight: set[asyncio.Task[None]] = set()
+    st = {
+        "texts": 0,
+        "errors": 0,
+        "started": 0,
+        "completed": 0,
+        "closing_missing": 0,
+        "answers_acked": 0,
+        "connects": 0,
+        "first_error": "",
+        "max_in_flight": 0,
+        "late_sends": 0,
+    }
+
+    async def send(number: str, script: list[str], i: int, scheduled: float) -> None:
+        sid = f"SM{args.number_base:08x}{next(sid_counter):024x}"
+        form = twilio_form(number, sid, script[i])
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(url, form),
+            "User-Agent": "TwilioProxy/1.1",
+            "Accept": "*/*",
+        }
+        conn = HttpConn("127.0.0.1", args.port)
+        try:
+            status, body = await conn.post(INBOUND_PATH, urlencode(form).encode("ascii"), headers)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            status, body = 0, repr(exc).encode()
+        finally:
+            st["connects"] += conn.connects
+            conn.close()
+        t1 = loop.time()
+        st["texts"] += 1
+        if status != 200:
+            st["errors"] += 1
+            if not st["first_error"]:
+                st["first_error"] = f"{status}: {body[:200]!r}"
+            return  # the conversation is dropped
+        if i:
+            st["answers_acked"] += 1
+        if win_start <= scheduled < win_end:
+            latencies.append(t1 - scheduled)
+        if i + 1 < len(script):
+            waiting.append((number, script, i + 1))
+        elif closing.encode("utf-8") in body:
+            st["completed"] += 1
+        else:
+            st["closing_missing"] += 1
+
+    window = "before"
+    cpu0 = 0.0
+    for k in itertools.count():
+        scheduled = t_start + k * interval
+        if scheduled >= win_end:
+            break
+        delay = scheduled - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif delay < -interval:
+            st["late_sends"] += 1
+        if window == "before" and scheduled >= win_start:
+            print("WINDOW_START", flush=True)
+            window, cpu0 = "in", time.process_time()
+        if waiting:
+            number, script, i = waiting.popleft()
+        else:
+            n = args.number_base + next(conv_counter)
+            number, script, i = phone_number(n), script_for(n, happy, unhappy), 0
+            st["started"] += 1
+        task = asyncio.create_task(send(number, script, i, scheduled))
+        inflight.add(task)
+        task.add_done_callback(inflight.discard)
+        st["max_in_flight"] = max(st["max_in_flight"], len(inflight))
+    await asyncio.sleep(max(0.0, win_end - loop.time()))
+    print("WINDOW_END", flush=True)
+    client_cpu = time.process_time() - cpu0
+    if inflight:
+        await asyncio.gather(*inflight)
+    latencies.sort()
+    return {
+        **st,
+        "rate": args.rate,
+        "window_texts": len(latencies),
+        "window_seconds": args.seconds,
+        "texts_per_s": len(latencies) / args.seconds,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "max_ms": latencies[-1] * 1000 if latencies else float("nan"),
+        "mean_ms": (statistics.fmean(latencies) * 1000) if latencies else 0.0,
+        "client_cpu_util": client_cpu / args.seconds,
+    }
+
+
 def percentile(sorted_values: list[float], pct: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -347,7 +467,9 @@ def client_main(argv: list[str]) -> None:
     p.add_argument("--warmup", type=float, required=True)
     p.add_argument("--seconds", type=float, required=True)
     p.add_argument("--number-base", type=int, required=True)
-    result = asyncio.run(drive(p.parse_args(argv)))
+    p.add_argument("--rate", type=float, default=0.0, help="open loop: texts per second")
+    args = p.parse_args(argv)
+    result = asyncio.run(drive_open(args) if args.rate > 0 else drive(args))
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -516,7 +638,12 @@ def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0
 
 
 def bench_server(
-    name: str, app_spec: list[str], env: dict[str, str], args: argparse.Namespace, base: int
+    name: str,
+    app_spec: list[str],
+    env: dict[str, str],
+    args: argparse.Namespace,
+    base: int,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
     server_cpus, client_cpus = cpu_sets(args)
     port = free_port()
@@ -544,6 +671,7 @@ def bench_server(
                     f"--warmup={args.warmup}",
                     f"--seconds={args.seconds}",
                     f"--number-base={base}",
+                    f"--rate={rate}",
                 ],
                 client_cpus,
             ),
@@ -775,6 +903,8 @@ def fmt(x: float | None, digits: int = 1) -> str:
 def render(
     servers: list[dict[str, Any]], inproc: list[dict[str, Any]], args: argparse.Namespace
 ) -> str:
+    opened = [s for s in servers if s.get("rate")]
+    servers = [s for s in servers if not s.get("rate")]
     floors = [s for s in servers if s["name"].startswith("floor")]
     floor_tps = statistics.fmean(s["texts_per_s"] for s in floors) if floors else None
     floor_cpu = statistics.fmean(s["cpu_ms_per_text"] for s in floors) if floors else None
@@ -826,6 +956,32 @@ def render(
         "answer texts acknowledged with a 200 (client) and answer rows (DB); load gen CPU "
         "util: CPU-seconds per second of the load generator (well under 1: not the bottleneck).",
     ]
+    if opened:
+        lines += [
+            "",
+            f"Open loop at {args.open_fraction:g} of cfbot's peak (the closed-loop texts/s "
+            "above): a text sent every 1/rate s whatever the server does, each continuing a "
+            "conversation whose last text was answered or starting a new one; latency from "
+            "the scheduled send time, connect included; a fresh database per run.",
+            "",
+            "| server | rate texts/s | answered texts/s | p50 ms | p99 ms | max ms | "
+            "server CPU ms/text | server CPU util | max in flight | late sends | "
+            "conversations (client / DB) | answers (client / DB) | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|",
+        ]
+        for s in opened:
+            db = s.get("db") or {}
+            conv = f"{s['completed']} / {db.get('completed', '?')}"
+            answers = f"{s['answers_acked']} / {db.get('answers', '?')}"
+            if s["answers_acked"] != db.get("answers"):
+                answers += " MISMATCH"
+            lines.append(
+                f"| {s['name']} | {fmt(s['rate'])} | {fmt(s['texts_per_s'])} | "
+                f"{fmt(s['p50_ms'])} | {fmt(s['p99_ms'])} | {fmt(s['max_ms'])} | "
+                f"{fmt(s['cpu_ms_per_text'], 2)} | {fmt(s['server_cpu_util'], 2)} | "
+                f"{s['max_in_flight']} | {s['late_sends']} | {conv} | {answers} | "
+                f"{s['errors']} |"
+            )
     if inproc:
         lines += [
             "",
@@ -893,6 +1049,12 @@ def main(argv: list[str]) -> None:
     p.add_argument("--profile", action="store_true", help="cProfile the in-process mode")
     p.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     p.add_argument("--heading", default="Before (baseline)", help="RESULTS.md section")
+    p.add_argument(
+        "--open-fraction",
+        type=float,
+        default=0.5,
+        help="after each cfbot run, an open-loop run at this share of its texts/s (0: none)",
+    )
     args = p.parse_args(argv)
     args.argv_for_report = [a for a in argv if a not in {"--no-write", "--profile"}]
     sys.path.insert(0, str(ROOT))
@@ -943,6 +1105,23 @@ def run_servers(args: argparse.Namespace, kinds: list[str]) -> list[dict[str, An
         row["migrate_s"] = migrate_s
         servers.append(row)
         report(row, servers[0])
+        if args.open_fraction > 0:
+            # p99 at a fixed share of the peak just measured, on a fresh database
+            rate = args.open_fraction * row["texts_per_s"]
+            url, _ = fresh_database(kind, args.workdir)
+            print(f"cfbot-{kind}: open loop at {rate:.1f} texts/s ...", flush=True)
+            open_row = bench_server(
+                f"cfbot-{kind} open loop",
+                ["cfbot.wsgi:app"],
+                cfbot_env(url, args.workdir),
+                args,
+                i * 10**6 + 500_000,
+                rate=rate,
+            )
+            open_row["db"] = db_counts(url)
+            open_row["peak"] = row["texts_per_s"]
+            servers.append(open_row)
+            report(open_row, None)
     print("floor (last) ...", flush=True)
     servers.append(bench_server("floor (last)", floor_app, floor_env, args, 0))
     report(servers[-1], None)

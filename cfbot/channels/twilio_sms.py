@@ -26,7 +26,6 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
-from twilio.twiml.messaging_response import MessagingResponse
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from cfbot.channels.base import InboundMsg, SendResult
@@ -114,12 +113,25 @@ def parse_inbound(form: Any, received_at: datetime, region: str = "US") -> Inbou
     )
 
 
+_TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def render_twiml(replies: list[str]) -> str:
-    """TwiML answering an inbound message: one ``<Message>`` per reply (none is valid)."""
-    response = MessagingResponse()
-    for text in replies:
-        response.message(text)
-    return str(response)
+    """TwiML answering an inbound message: one ``<Message>`` per reply (none is valid).
+
+    Written out directly (the same bytes as twilio's ``MessagingResponse``, which builds
+    an ElementTree per response): it runs for every text.
+    """
+    if not replies:
+        return _TWIML_HEAD + "<Response />"
+    body = "".join(
+        f"<Message>{_xml_text(text)}</Message>" if text else "<Message />" for text in replies
+    )
+    return f"{_TWIML_HEAD}<Response>{body}</Response>"
 
 
 def signature_is_valid(

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, insert, literal_column
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cfbot.db import for_update
+from cfbot.db import for_update, is_sqlite
 from cfbot.flow_store import parse_flow
 from cfbot.flows import engine
 from cfbot.flows.events import AnswerRecorded, Completed, MsgOut, Sprint
@@ -185,19 +186,40 @@ def ensure_flow_version(session: Session, flow: Flow, now: datetime) -> FlowVers
 # --------------------------------------------------------------------------- contacts
 
 
-def _contact_query(channel: str, address: str) -> Any:
+def _address_column(channel: str) -> Any:
     if channel == "webchat":
-        return select(Contact).where(Contact.webchat_id == address)
+        return Contact.webchat_id
     if channel == "whatsapp":
-        return select(Contact).where(Contact.whatsapp == address)
-    return select(Contact).where(Contact.phone == address)
+        return Contact.whatsapp
+    return Contact.phone
+
+
+# Built once per channel (statements are immutable; SQLAlchemy caches their compiled
+# form and their cache key on the object): the inbound path runs them for every text.
+_CONTACT_BY = {
+    channel: select(Contact).where(_address_column(channel) == bindparam("address"))
+    for channel in ("sms", "whatsapp", "webchat")
+}
+# (locking on PostgreSQL, and SQLite where BEGIN IMMEDIATE is the lock); populate_existing:
+# a contact already in the session is re-read, not served stale
+_CONTACT_LOCK = {
+    channel: (
+        stmt.with_for_update().execution_options(populate_existing=True),
+        stmt.execution_options(populate_existing=True),
+    )
+    for channel, stmt in _CONTACT_BY.items()
+}
+
+
+def _contact_query(channel: str) -> Any:
+    return _CONTACT_BY.get(channel, _CONTACT_BY["sms"])
 
 
 def get_or_create_contact(
     session: Session, channel: str, address: str, now: datetime, language: str | None = None
 ) -> Contact:
     """Find the contact for a channel address, creating it if new."""
-    contact = session.exec(_contact_query(channel, address)).first()
+    contact = session.exec(_contact_query(channel), params={"address": address}).first()
     if contact is not None:
         return contact
     return _new_contact(session, channel, address, now, language)
@@ -207,9 +229,55 @@ def lock_contact_at(session: Session, channel: str, address: str, now: datetime)
     """Find the contact for a channel address and take its lock for the rest of this
     transaction (see :func:`lock_contact`); a new contact is created, and locked by its
     own insert. A concurrent creation of the same contact raises ``IntegrityError``."""
-    stmt = _contact_query(channel, address).execution_options(populate_existing=True)
-    contact = session.exec(for_update(stmt, session)).first()
+    locking, plain = _CONTACT_LOCK.get(channel, _CONTACT_LOCK["sms"])
+    stmt = plain if is_sqlite(session) else locking
+    contact = session.exec(stmt, params={"address": address}).first()
     return contact if contact is not None else _new_contact(session, channel, address, now)
+
+
+# The open survey's row version on PostgreSQL (its id and ``xmin``): see
+# :func:`lock_contact_with_survey`
+SURVEY_VERSION_SQL = "conversation.id::text || ':' || conversation.xmin::text"
+
+
+def _survey_lock(channel: str, locking: bool) -> Any:
+    stmt: Any = (
+        select(Contact, Conversation)
+        .outerjoin(Conversation, col(Conversation.open_key) == Contact.id)
+        .where(_address_column(channel) == bindparam("address"))
+        .execution_options(populate_existing=True)
+    )
+    if locking:
+        stmt = stmt.add_columns(literal_column(SURVEY_VERSION_SQL)).with_for_update(of=Contact)
+    return stmt
+
+
+_SURVEY_LOCK = {
+    (channel, locking): _survey_lock(channel, locking)
+    for channel in ("sms", "whatsapp", "webchat")
+    for locking in (True, False)
+}
+
+
+def lock_contact_with_survey(
+    session: Session, channel: str, address: str, now: datetime
+) -> tuple[Contact, Conversation | None, str | None]:
+    """:func:`lock_contact_at` and :func:`open_conversation` in one statement: the
+    locked contact, its open survey, and (PostgreSQL) that survey's row version.
+
+    On SQLite the survey is current: ``BEGIN IMMEDIATE`` took the write lock before this
+    read. On PostgreSQL it may not be: a row joined to a locked one comes from the
+    snapshot taken before waiting for the lock, so a text of the same contact committed
+    meanwhile is not seen. The caller compares the returned version (``id:xmin``, None
+    without an open survey) with one read by a later statement (a fresh snapshot, after
+    the lock) and takes another road when they differ.
+    """
+    channel = channel if channel in ("whatsapp", "webchat") else "sms"
+    locking = not is_sqlite(session)
+    row = session.exec(_SURVEY_LOCK[(channel, locking)], params={"address": address}).first()
+    if row is None:
+        return _new_contact(session, channel, address, now), None, None
+    return row[0], row[1], (row[2] if locking else None)
 
 
 def _new_contact(
@@ -242,9 +310,12 @@ def contact_address(contact: Contact, channel: str) -> str:
     return (contact.webchat_id if channel == "webchat" else contact.phone) or ""
 
 
+_OPEN_CONVERSATION = select(Conversation).where(Conversation.open_key == bindparam("contact_id"))
+
+
 def open_conversation(session: Session, contact_id: int) -> Conversation | None:
     """The contact's open survey, if any (at most one, enforced by ``open_key``)."""
-    return session.exec(select(Conversation).where(Conversation.open_key == contact_id)).first()
+    return session.exec(_OPEN_CONVERSATION, params={"contact_id": contact_id}).first()
 
 
 # --------------------------------------------------------------------------- starting
@@ -328,12 +399,13 @@ def apply_sprint(
 ) -> list[OutText]:
     """Store what the engine decided: answers, timers, status. Returns messages to send."""
     outs: list[OutText] = []
+    answers: list[dict[str, Any]] = []
     version_id = conversation.flow_version_id
     for event in sprint.events:
         if isinstance(event, MsgOut):
             outs.append(OutText(event.text, event.kind, event.question_id))
         elif isinstance(event, AnswerRecorded):
-            session.add(_answer_row(conversation, flow, version_id, event, inbound, now))
+            answers.append(_answer_values(conversation, flow, version_id, event, inbound, now))
             if event.question_id == SITE_QUESTION_ID and event.value:
                 conversation.site = str(event.value)
         elif isinstance(event, Completed):
@@ -354,44 +426,49 @@ def apply_sprint(
     conversation.updated_at = now
     session.add(conversation)
     session.flush()
+    if answers:
+        # plain rows through Core: nothing reads them back as objects in this transaction
+        session.connection().execute(_INSERT_ANSWER, answers)
     return outs
 
 
-def _answer_row(
+_INSERT_ANSWER = insert(Answer.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
+
+
+def _answer_values(
     conversation: Conversation,
     flow: Flow,
     version_id: int,
     event: AnswerRecorded,
     inbound: Message | None,
     now: datetime,
-) -> Answer:
+) -> dict[str, Any]:
+    """The ``answer`` row for ``event``, as column values."""
     question = flow.question(event.question_id)
-    qtype = question.type if question is not None else ""
     value = event.value
-    row = Answer(
-        conversation_id=conversation.id,  # type: ignore[arg-type]  # id is None only before the row is flushed
-        contact_id=conversation.contact_id,
-        flow_id=flow.id,
-        flow_version_id=version_id,
-        question_id=event.question_id,
-        question_type=qtype,
-        question_text=event.question_text,
-        raw_text=storable_text(event.raw),
-        value_text=None if value is None else storable_text(str(value)),
-        value_number=float(value)
+    scored = event.sentiment is not None and not event.skipped
+    return {
+        "conversation_id": conversation.id,
+        "contact_id": conversation.contact_id,
+        "flow_id": flow.id,
+        "flow_version_id": version_id,
+        "question_id": event.question_id,
+        "question_type": question.type if question is not None else "",
+        "question_text": event.question_text,
+        "raw_text": storable_text(event.raw),
+        "value_text": None if value is None else storable_text(str(value)),
+        "value_number": float(value)
         if isinstance(value, int | float) and not isinstance(value, bool)
         else None,
-        language=event.language,
-        skipped=event.skipped,
-        message_id=inbound.id if inbound is not None else None,
-        created_at=now,
-    )
-    if event.sentiment is not None and not event.skipped:
+        "language": event.language,
+        "skipped": event.skipped,
         # the score the engine used for conditions and alerts: never scored twice
-        row.sentiment = event.sentiment.score
-        row.sentiment_method = event.sentiment.method
-        row.needs_review = event.sentiment.needs_review
-    return row
+        "sentiment": event.sentiment.score if scored else None,  # type: ignore[union-attr]
+        "sentiment_method": event.sentiment.method if scored else None,  # type: ignore[union-attr]
+        "needs_review": event.sentiment.needs_review if scored else False,  # type: ignore[union-attr]
+        "message_id": inbound.id if inbound is not None else None,
+        "created_at": now,
+    }
 
 
 def store_outbound(
@@ -424,24 +501,51 @@ def outbound_row(
     immediate: bool,
 ) -> Message:
     """The row :func:`store_outbound` stores (not yet added to a session)."""
-    info = sms_info(out.text)
     return Message(
-        contact_id=contact.id,
-        conversation_id=conversation.id if conversation is not None else None,
-        direction=Direction.OUT,
-        channel=channel,
-        address=address,
-        body=out.text,
-        kind=out.kind,
-        reply_to_id=reply_to.id if reply_to is not None else None,
-        # an immediate reply travels in the response (TwiML / JSON); the rest wait
-        status=MessageStatus.SENT if immediate else MessageStatus.QUEUED,
-        encoding=info.encoding,
-        segments=info.segments,
-        created_at=now,
-        sent_at=now if immediate else None,
-        next_attempt_at=None if immediate else now,
+        **outbound_values(contact, channel, address, out, conversation, reply_to, now, immediate)
     )
+
+
+def outbound_values(
+    contact: Contact,
+    channel: str,
+    address: str,
+    out: OutText,
+    conversation: Conversation | None,
+    reply_to: Message | None,
+    now: datetime,
+    immediate: bool,
+) -> dict[str, Any]:
+    """The column values of an outbound ``message`` row (see :func:`outbound_row`)."""
+    info = sms_info(out.text)
+    return {
+        "contact_id": contact.id,
+        "conversation_id": conversation.id if conversation is not None else None,
+        "direction": Direction.OUT,
+        "channel": channel,
+        "address": address,
+        "body": out.text,
+        "kind": out.kind,
+        "reply_to_id": reply_to.id if reply_to is not None else None,
+        # an immediate reply travels in the response (TwiML / JSON); the rest wait
+        "status": MessageStatus.SENT if immediate else MessageStatus.QUEUED,
+        "encoding": info.encoding,
+        "segments": info.segments,
+        "created_at": now,
+        "sent_at": now if immediate else None,
+        "next_attempt_at": None if immediate else now,
+        "attempts": 0,
+    }
+
+
+def insert_outbound(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store outbound rows (:func:`outbound_values`) in one statement, without objects:
+    the inbound path returns their bodies and never reads them back."""
+    if rows:
+        session.connection().execute(_INSERT_MESSAGE, rows)
+
+
+_INSERT_MESSAGE = insert(Message.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
 
 
 def queue_message(

@@ -27,11 +27,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, literal_column
+from sqlalchemy import bindparam, exists, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from cfbot.channels.base import InboundMsg
@@ -46,13 +47,16 @@ from cfbot.services.alerts.followup import handle_followup_reply
 from cfbot.services.alerts.raising import evaluate_alerts as evaluate_alert_rules
 from cfbot.services.conversation import (
     PHONE_CHANNELS,
+    SURVEY_VERSION_SQL,
     InboundContext,
     flow_for_conversation,
     get_or_create_contact,
+    insert_outbound,
     lock_contact,
     lock_contact_at,
+    lock_contact_with_survey,
     open_conversation,
-    outbound_row,
+    outbound_values,
     start_conversation,
     storable_text,
 )
@@ -212,6 +216,19 @@ def handle_inbound(rt: Runtime, msg: InboundMsg, now: datetime | None = None) ->
     """
     now = now or rt.now()
     try:
+        return _handle_once(rt, msg, now)
+    except DBAPIError as exc:
+        if not (exc.connection_invalidated and msg.external_id):
+            raise
+        # the pooled connection had died (a database restart; busy connections are not
+        # pinged, see cfbot.db): the pool is renewed, and the MessageSid keeps a second
+        # try exactly-once (the message may have been stored by the first)
+        log.warning("database connection lost; trying inbound message %s again", msg.external_id)
+        return _handle_once(rt, msg, now)
+
+
+def _handle_once(rt: Runtime, msg: InboundMsg, now: datetime) -> InboundResult:
+    try:
         return _handle_at_once(rt, msg, now)
     except (_NotTheCommonCase, IntegrityError):
         # a retried delivery, older messages waiting, or a concurrent request created
@@ -232,63 +249,109 @@ class _NotTheCommonCase(Exception):
 
 
 def _handle_at_once(rt: Runtime, msg: InboundMsg, now: datetime) -> InboundResult:
-    """The common case in one transaction: lock the contact, insert the message as
-    processed, process it, store its replies. Raises :class:`_NotTheCommonCase` (rolled
-    back) for a retried delivery or when older messages of the contact still wait."""
+    """The common case in one transaction: lock the contact (reading its open survey),
+    insert the message as processed, process it, store its replies. Raises
+    :class:`_NotTheCommonCase` (rolled back) for a retried delivery, when older messages
+    of the contact still wait, or when the survey read with the lock was not current."""
     with unit_of_work(rt.engine) as session:
-        contact = lock_contact_at(session, msg.channel, msg.address, now)
-        conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]
-        message = _insert_processed(session, contact, conversation, msg, now)
+        contact, conversation, version = lock_contact_with_survey(
+            session, msg.channel, msg.address, now
+        )
+        message = _insert_processed(session, contact, conversation, version, msg, now)
         if message is None:
             raise _NotTheCommonCase
         replies = process_message(
             rt, session, contact, message, now, conversation=conversation, conversation_known=True
         )
-    return InboundResult(message_id=message.id, replies=[r.body for r in replies])
+    return InboundResult(message_id=message.id, replies=replies)
 
 
-_older = aliased(Message)
+_message = Message.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+_older = _message.alias("older")
 # in the RETURNING of the inbound INSERT: an older message of the same contact still
-# waits (plain ``message.`` columns name the inserted row; built once, cached compiled)
+# waits (plain ``message.`` columns name the inserted row)
 _OLDER_WAITING = exists().where(
-    col(_older.contact_id) == literal_column("message.contact_id"),
-    col(_older.direction) == Direction.IN,
-    col(_older.processed_at).is_(None),
-    col(_older.status) == MessageStatus.RECEIVED,
-    col(_older.id) < literal_column("message.id"),
+    _older.c.contact_id == literal_column("message.contact_id"),
+    _older.c.direction == Direction.IN,
+    _older.c.processed_at.is_(None),
+    _older.c.status == MessageStatus.RECEIVED,
+    _older.c.id < literal_column("message.id"),
 )
+# PostgreSQL: the contact's open survey as this statement sees it (a snapshot taken
+# after the contact's lock), to compare with the one read with the lock
+_SURVEY_NOW = (
+    select(literal_column(SURVEY_VERSION_SQL))
+    .select_from(Conversation)
+    .where(col(Conversation.open_key) == literal_column("message.contact_id"))
+    .scalar_subquery()
+)
+_INBOUND_COLUMNS = (
+    "contact_id",
+    "conversation_id",
+    "direction",
+    "channel",
+    "address",
+    "body",
+    "external_id",
+    "status",
+    "kind",
+    "created_at",
+    "processed_at",
+    "source",
+)
+
+
+def _insert_processed_stmt(dialect: Any, *returning: Any) -> Any:
+    """``INSERT .. ON CONFLICT (external_id) DO NOTHING RETURNING id, older waiting, ..``
+    with every value a bound parameter (built once per dialect, then cached compiled)."""
+    values: dict[str, Any] = {name: bindparam(name) for name in _INBOUND_COLUMNS}
+    return (
+        dialect.insert(_message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["external_id"])
+        .returning(_message.c.id, _OLDER_WAITING, *returning)
+    )
+
+
+_INSERT_PROCESSED = {
+    "postgresql": _insert_processed_stmt(postgresql, _SURVEY_NOW),
+    "sqlite": _insert_processed_stmt(sqlite),
+}
 
 
 def _insert_processed(
     session: Session,
     contact: Contact,
     conversation: Conversation | None,
+    survey_version: str | None,
     msg: InboundMsg,
     now: datetime,
 ) -> Message | None:
     """Insert the message already marked processed (it commits with its processing or
-    not at all). None, with nothing inserted, when its ``external_id`` is stored; None
-    too when an older message of the contact still waits (the caller rolls back)."""
+    not at all) and return it as a persistent row of the session. None, with nothing
+    inserted, when its ``external_id`` is stored; None too when an older message of the
+    contact still waits, or (PostgreSQL) when the open survey is no longer the one read
+    with the lock (``survey_version``): the caller rolls back and takes the long way."""
     values = _inbound_values(msg, contact.id, now)  # type: ignore[arg-type]
     values.update(
         status=MessageStatus.PROCESSED,
         processed_at=now,
         conversation_id=conversation.id if conversation is not None else None,
     )
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(Message)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Message.external_id])
-        .returning(Message, _OLDER_WAITING)
-    )
-    row = session.execute(stmt).first()
+    dialect = session.get_bind().dialect.name
+    row = session.connection().execute(_INSERT_PROCESSED[dialect], values).first()
     if row is None or row[1]:
         return None
-    return row[0]
+    if dialect == "postgresql" and row[2] != survey_version:
+        return None
+    # the row as it was inserted, attached without reading it back
+    message = Message(id=row[0], **values)
+    make_transient_to_detached(message)
+    session.add(message)
+    return message
 
 
-def _inbound_values(msg: InboundMsg, contact_id: int, now: datetime) -> dict[str, object]:
+def _inbound_values(msg: InboundMsg, contact_id: int, now: datetime) -> dict[str, Any]:
     return {
         "contact_id": contact_id,
         "direction": Direction.IN,
@@ -476,12 +539,12 @@ def process_message(
     immediate: bool = True,
     conversation: Conversation | None = None,
     conversation_known: bool = False,
-) -> list[Message]:
+) -> list[str]:
     """Run one stored inbound message through :data:`PIPELINE` under the contact's lock,
     then evaluate alerts and store the replies: ``immediate`` ones travel in the current
     response (stored as sent), the others are queued for the outbox. ``conversation`` is
     the contact's open survey when the caller already read it (``conversation_known``).
-    Returns the reply rows."""
+    Returns the replies' texts."""
     if not conversation_known:
         conversation = open_conversation(session, contact.id)  # type: ignore[arg-type]  # id is None only before the row is flushed
     if message.channel in PHONE_CHANNELS and (contact.unreachable or contact.delivery_failures):
@@ -497,23 +560,29 @@ def process_message(
         if step(ctx):
             break
     evaluate_alerts(ctx)
-    message.processed_at = now
-    message.status = MessageStatus.PROCESSED
+    if message.status != MessageStatus.PROCESSED:
+        # (on the short way it was inserted processed: setting it again would make the
+        # session flush the row only to find nothing changed)
+        message.processed_at = now
+        message.status = MessageStatus.PROCESSED
     if message.conversation_id is None and ctx.conversation is not None:
         message.conversation_id = ctx.conversation.id
     session.add(message)
-    replies = [
-        outbound_row(
-            contact,
-            message.channel,
-            message.address,
-            out,
-            ctx.conversation,
-            message,
-            now,
-            immediate,
-        )
-        for out in ctx.replies
-    ]
-    session.add_all(replies)
-    return replies
+    # the replies as plain rows in one INSERT (multi-row on SQLite and PostgreSQL alike)
+    insert_outbound(
+        session,
+        [
+            outbound_values(
+                contact,
+                message.channel,
+                message.address,
+                out,
+                ctx.conversation,
+                message,
+                now,
+                immediate,
+            )
+            for out in ctx.replies
+        ],
+    )
+    return [out.text for out in ctx.replies]

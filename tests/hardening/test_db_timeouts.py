@@ -127,3 +127,27 @@ def test_postgres_statement_timeout_is_set_and_enforced() -> None:
             assert time.monotonic() - started < 3
     finally:
         engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs CFBOT_TEST_DATABASE_URL")
+def test_a_pooled_connection_closed_while_idle_is_replaced(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Connections in steady use are not pinged (a round trip per text); one idle longer
+    than PING_AFTER_IDLE_SECONDS is, and a dead one is replaced without an error."""
+    engine = cfdb.make_engine(PG_URL, connect_timeout=2)
+    pings: list[str] = []
+    sa.event.listen(engine, "checkout", lambda *_a: pings.append("checkout"), insert=True)
+    try:
+        with engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with engine.connect() as conn:  # just used: not pinged, same backend
+            assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() == pid
+        admin = sa.create_engine(cfdb.normalize_url(PG_URL), poolclass=sa.pool.NullPool)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")  # type: ignore[arg-type]
+        admin.dispose()
+        monkeypatch.setattr(cfdb, "PING_AFTER_IDLE_SECONDS", 0.0)
+        with engine.connect() as conn:
+            fresh = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        assert fresh != pid and len(pings) >= 3
+    finally:
+        engine.dispose()

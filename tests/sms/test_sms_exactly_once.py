@@ -132,3 +132,28 @@ def test_first_texts_from_a_new_number_at_once_create_one_contact(app, rt):
 
 def test_new_sid_helper_is_unique():
     assert new_sid() != new_sid() and PHONE.startswith("+1")
+
+
+def test_a_text_on_a_connection_that_died_is_tried_again_once(client, rt, monkeypatch):
+    """Busy pooled connections are not pinged (cfbot.db): when one turns out dead the
+    text is tried once more on a renewed connection, still exactly once."""
+    import sqlalchemy as sa
+
+    text(client, "FEEDBACK")
+    real = inbound_service._handle_at_once
+    calls = {"n": 0}
+
+    def dies_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise sa.exc.OperationalError(
+                "SELECT", {}, Exception("server closed the connection"), connection_invalidated=True
+            )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inbound_service, "_handle_at_once", dies_once)
+    response = post_signed(client, INBOUND, inbound_form("5"))
+    assert response.status_code == 200 and b"What was your visit for?" in response.get_data()
+    (answer,) = all_rows(rt.engine, Answer)
+    assert answer.value_number == 5.0
+    assert len([m for m in all_rows(rt.engine, Message) if m.direction == "in"]) == 2

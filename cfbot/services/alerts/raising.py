@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, select
 
 from cfbot.models import Alert, Contact, Conversation, MailOut, Message
@@ -51,14 +51,35 @@ def evaluate_alerts(
     never costs the client their answer.
     """
     try:
+        # the rules are pure: the savepoint is opened only when there is something to store
+        fired = fired_rules(flow, conversation.state, rt.settings.alert_sentiment_threshold)
+        if not fired and conversation.status == "active":
+            return
         with session.begin_nested():
-            fired = fired_rules(flow, conversation.state, rt.settings.alert_sentiment_threshold)
             if fired:
                 raise_dissatisfaction(rt, session, conversation, fired, now)
             if conversation.status != "active":
                 release_held_mail(session, conversation, now)
     except Exception:
         log.exception("alert evaluation failed for conversation %s", conversation.id)
+
+
+# the client's current dissatisfaction alert: this survey's, or a recent unresolved one
+# (built once: it runs on every unhappy answer)
+_CURRENT_ALERT = (
+    select(Alert)
+    .where(
+        Alert.kind == DISSATISFACTION,
+        or_(
+            col(Alert.conversation_id) == bindparam("conversation_id"),
+            (col(Alert.contact_id) == bindparam("contact_id"))
+            & (col(Alert.created_at) >= bindparam("window_start"))
+            & (col(Alert.status) != "resolved"),
+        ),
+    )
+    .order_by(col(Alert.id).desc())
+)
+_CONVERSATION_ALERTS = select(Alert.id).where(Alert.conversation_id == bindparam("conversation_id"))
 
 
 def raise_dissatisfaction(
@@ -71,17 +92,12 @@ def raise_dissatisfaction(
     """Create the alert for ``fired`` rules, or add them to the client's current alert."""
     window_start = now - timedelta(hours=rt.settings.alert_rearm_hours)
     existing = session.exec(
-        select(Alert)
-        .where(
-            Alert.kind == DISSATISFACTION,
-            or_(
-                col(Alert.conversation_id) == conversation.id,
-                (col(Alert.contact_id) == conversation.contact_id)
-                & (col(Alert.created_at) >= window_start)
-                & (col(Alert.status) != "resolved"),
-            ),
-        )
-        .order_by(col(Alert.id).desc())
+        _CURRENT_ALERT,
+        params={
+            "conversation_id": conversation.id,
+            "contact_id": conversation.contact_id,
+            "window_start": window_start,
+        },
     ).first()
     reasons: list[dict[str, Any]] = [
         {
@@ -170,7 +186,9 @@ def _summary(reasons: Iterable[dict[str, Any]]) -> str:
 
 def release_held_mail(session: Session, conversation: Conversation, now: datetime) -> None:
     """The survey ended: send its held alert email now instead of at the hold's end."""
-    alert_ids = session.exec(select(Alert.id).where(Alert.conversation_id == conversation.id)).all()
+    alert_ids = session.exec(
+        _CONVERSATION_ALERTS, params={"conversation_id": conversation.id}
+    ).all()
     if not alert_ids:
         return
     rows = session.exec(
