@@ -1,17 +1,13 @@
 """Kinds of crisis phrasing and look-alikes found on blind3 once it was opened as a
 development set (round three). The sentences are written here, not copied from the
-set, so a pattern that only memorised one row fails. Plus blind3 itself as a floor."""
+set, so a pattern that only memorised one row fails (the sets' floors are in
+test_safety_kinds.py)."""
 
 from __future__ import annotations
-
-import csv
-from pathlib import Path
 
 import pytest
 
 from cfbot.services.crisis import CRISIS, URGENT_REVIEW, assess
-
-BLIND3 = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "blind3.csv"
 
 EITHER = [
     # a plan or a means named without the usual words
@@ -78,14 +74,3 @@ def test_round3_kinds_reach_a_tier(text: str) -> None:
 @pytest.mark.parametrize("text", NONE)
 def test_round3_look_alikes_stay_quiet(text: str) -> None:
     assert assess(text).tier is None, assess(text)
-
-
-def test_blind3_floor() -> None:
-    with BLIND3.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    tiers = [(r["label"], assess(r["text"], r["lang"]).tier) for r in rows]
-    crisis = [t for lab, t in tiers if lab == "crisis"]
-    non = [t for lab, t in tiers if lab != "crisis"]
-    assert sum(t is not None for t in crisis) >= 0.97 * len(crisis)
-    assert sum(t == CRISIS for t in non) <= 1
-    assert sum(t == URGENT_REVIEW for t in non) <= 0.05 * len(non)
