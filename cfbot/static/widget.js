@@ -69,7 +69,14 @@
       frame.title = words.title;
       frame.src = chatOrigin + "/chat/embed?" + params.toString();
       dialog.appendChild(frame);
-      frame.addEventListener("load", function () { if (isOpen()) { frame.focus(); } });
+      // a late load must not take focus from where the visitor has moved it (the close
+      // button, the host page): only from the opening button or nowhere
+      frame.addEventListener("load", function () {
+        var here = document.activeElement;
+        if (isOpen() && (!here || here === frame || here === button || here === document.body)) {
+          frame.focus();
+        }
+      });
     }
     dialog.style.display = "flex";
     button.setAttribute("aria-expanded", "true");

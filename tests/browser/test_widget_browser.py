@@ -179,6 +179,11 @@ def test_close_button_and_escape_on_the_host_page(agency, browser_context):
     button = pg.get_by_role("button", name="Give feedback")
     button.focus()
     pg.keyboard.press("Enter")
+    # the chat takes the focus into its answer box once it has started: wait for that,
+    # as a visitor sees the question before moving on
+    frame = pg.frame_locator("iframe[title='Share your feedback']")
+    frame.get_by_text("How satisfied").wait_for()
+    frame.locator("#text").wait_for()
     close = pg.get_by_role("button", name="Close the feedback chat")
     close.focus()
     pg.keyboard.press("Escape")
