@@ -49,6 +49,7 @@ DEV_SETS = (
     "blind4",
     "ordinary_dev",
     "train_crisis",
+    "train_mix",
 )
 KEEP = 12000  # n-grams kept per model (largest weights)
 SAFETY_MAX_FALSE = 0.02  # share of non-crisis replies the safety model may flag
@@ -229,7 +230,7 @@ def safety(rows: list[Row], check: bool) -> None:
     t = lowest_threshold(
         lambda t: sum(not listed[i] and p[i] >= t for i in non), SAFETY_MAX_FALSE * len(non)
     )
-    for x in sorted({0.5, 0.7, 0.9, t}):
+    for x in sorted({0.5, 0.7, 0.9, 0.95, 0.98, 0.99, t}):
         print(
             f"safety t={x:.2f}: crisis caught lists {sum(listed[i] for i in crisis)}/"
             f"{len(crisis)}, lists+model {sum(listed[i] or p[i] >= x for i in crisis)}/"
