@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_webchat_browser import ARGS, CHROMIUM, _axe_violations
+from browser_helpers import axe_violations, launch
 
 pytestmark = pytest.mark.browser
 
@@ -60,14 +60,12 @@ def test_manager_assigns_staff_replies_in_spanish_and_resolves(live_server, rt, 
     from cfbot.models import Alert, Message
     from cfbot.services.accounts import demo_accounts
 
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing")
     shots = Path(os.environ.get("CFBOT_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     demo_accounts(rt)
     alert_id = _alert(rt)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(pw)
         manager = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
         manager.set_default_timeout(10_000)
         # the emailed alert link asks for sign-in, then opens the alert
@@ -102,7 +100,7 @@ def test_manager_assigns_staff_replies_in_spanish_and_resolves(live_server, rt, 
         staff.get_by_role("button", name="Preview").click()
         staff.wait_for_selector("text=SMS segment(s)")
         staff.screenshot(path=str(shots / "loop-3-staff-preview-375.png"), full_page=True)
-        assert _axe_violations(staff) == []
+        assert axe_violations(staff) == []
         staff.get_by_role("button", name="Send reply").click()
         staff.wait_for_selector("text=Reply queued")
         staff.get_by_label("Cause").select_option("wait_time")
@@ -110,7 +108,7 @@ def test_manager_assigns_staff_replies_in_spanish_and_resolves(live_server, rt, 
         staff.get_by_role("button", name="Resolve").click()
         staff.wait_for_selector("text=Resolution:")
         staff.screenshot(path=str(shots / "loop-4-staff-resolved-375.png"), full_page=True)
-        assert _axe_violations(staff) == []
+        assert axe_violations(staff) == []
         browser.close()
 
     from sqlmodel import Session, select

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "results"))
+from browser_helpers import axe_violations, launch  # noqa: E402
 from results_helpers import ALL_SITES, ROUTING_YAML, T0, make_alert, make_survey  # noqa: E402
 
 from cfbot.clock import FrozenClock  # noqa: E402
 from cfbot.services.accounts import demo_accounts  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # screenshots are kept here for people to look at (CFBOT_SCREENSHOTS overrides)
 SHOTS = Path(os.environ.get("CFBOT_SCREENSHOTS", "/tmp/cfbot-results-screenshots"))
 
@@ -41,30 +40,12 @@ def settings_overrides(tmp_path: Path) -> dict[str, object]:
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        launched = launch(pw)
         yield launched
         launched.close()
-
-
-def _serious(pg) -> list[str]:  # type: ignore[no-untyped-def]
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(
-        pg,
-        options={
-            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
-        },
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']}"
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
 
 
 def _no_horizontal_scroll(pg) -> bool:  # type: ignore[no-untyped-def]
@@ -117,7 +98,7 @@ def test_manager_results_filter_response_review_small_screens_and_axe(
     pg.get_by_role("link", name="Results", exact=True).click()
     pg.wait_for_url("**/dashboard/results")
     assert pg.get_by_role("heading", name="Results", exact=True).is_visible()
-    assert _serious(pg) == []
+    assert axe_violations(pg, serious_only=True) == []
 
     pg.get_by_label("Site").select_option("northside")
     pg.get_by_role("button", name="Show").click()
@@ -132,7 +113,7 @@ def test_manager_results_filter_response_review_small_screens_and_axe(
     pg.get_by_role("button", name="Show").click()
     pg.wait_for_url("**q=kuv**")
     assert pg.get_by_text("1 survey(s) found").is_visible()
-    assert _serious(pg) == []
+    assert axe_violations(pg, serious_only=True) == []
     pg.screenshot(path=str(SHOTS / "responses-1280.png"), full_page=True)
     pg.get_by_role("link", name="Alert #").first.click()  # open the response's alert page
     pg.wait_for_url("**/dashboard/alerts/*")
@@ -140,7 +121,7 @@ def test_manager_results_filter_response_review_small_screens_and_axe(
 
     pg.get_by_role("link", name="Review", exact=True).click()
     pg.wait_for_url("**/dashboard/review")
-    assert _serious(pg) == []
+    assert axe_violations(pg, serious_only=True) == []
     pg.screenshot(path=str(SHOTS / "review-1280.png"), full_page=True)
     item = pg.locator("article.response").filter(has_text="kuv tos ntev heev")
     item.get_by_label("A complaint").check()
@@ -169,6 +150,6 @@ def test_manager_results_filter_response_review_small_screens_and_axe(
             spg.goto(live_server + url)
             assert spg.get_by_role("heading", level=1).is_visible()
             assert _no_horizontal_scroll(spg), f"{page_name} scrolls sideways at {name}"
-            assert _serious(spg) == [], (page_name, name)
+            assert axe_violations(spg, serious_only=True) == [], (page_name, name)
             spg.screenshot(path=str(SHOTS / f"{page_name}-{name}.png"), full_page=True)
         small.close()

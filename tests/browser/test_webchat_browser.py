@@ -3,26 +3,21 @@ keyboard, updates without reloading, and axe finds no WCAG 2.1 A/AA violations."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+from browser_helpers import axe_violations, launch
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def page() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(pw)
         context = browser.new_context()
         pg = context.new_page()
         pg.set_default_timeout(10_000)
@@ -31,24 +26,12 @@ def page() -> Iterator[object]:
         browser.close()
 
 
-def _axe_violations(pg) -> list[str]:  # type: ignore[no-untyped-def]
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(
-        pg,
-        options={
-            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
-        },
-    )
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
-
-
 def test_survey_by_keyboard_without_reloads(live_server, page, tmp_path: Path):
     page.goto(f"{live_server}/chat?lang=en")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     page.get_by_role("button", name="Clinic visit follow-up").click()
     page.wait_for_selector("text=How satisfied")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     box = page.get_by_label("Your answer")
     page.evaluate("window.__marker = 'no-reload'")
     box.fill("4")
@@ -64,7 +47,7 @@ def test_survey_by_keyboard_without_reloads(live_server, page, tmp_path: Path):
 def test_spanish_page_is_in_spanish_and_accessible(live_server, page):
     page.goto(f"{live_server}/chat?lang=es")
     assert page.locator("html").get_attribute("lang") == "es"
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
 
 def test_sms_simulator_is_accessible(live_server, page):
@@ -72,13 +55,13 @@ def test_sms_simulator_is_accessible(live_server, page):
     page.get_by_label("Message from").fill("FEEDBACK")
     page.get_by_label("Message from").press("Enter")
     page.wait_for_selector("text=How satisfied")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
 
 def test_dashboard_login_is_accessible(live_server, page):
     page.goto(f"{live_server}/dashboard/login")
     assert page.locator("h1").count() == 1
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
 
 def _unhappy_survey(rt) -> None:  # type: ignore[no-untyped-def]
@@ -103,13 +86,13 @@ def test_dashboard_pages_are_accessible_when_signed_in(live_server, page, rt):
     page.get_by_role("button", name="Email me a link").click()
     page.get_by_role("link", name="Sign in").click()
     page.wait_for_selector("text=Alerts")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     page.locator("main table a").first.click()
     page.wait_for_selector("text=Close the loop")
     assert "6125550188" not in page.content()  # masked until a logged reveal
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     page.goto(f"{live_server}/dashboard/delivery")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
 
 def test_finished_survey_hides_the_answer_box_and_offers_another(live_server, page):
@@ -126,4 +109,4 @@ def test_finished_survey_hides_the_answer_box_and_offers_another(live_server, pa
     assert page.evaluate("document.activeElement.id") == ""  # focus moved to the link
     assert page.evaluate("document.activeElement.tagName") == "A"
     assert not page.locator("#send-form").is_visible()
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []

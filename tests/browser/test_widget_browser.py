@@ -4,22 +4,16 @@ keyboard with no cookie at all, focus moves into the dialog and back, axe is cle
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from browser_helpers import axe_violations, launch
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--test-third-party-cookie-phaseout",  # Chromium's "block third-party cookies"
-]
+# Chromium's "block third-party cookies"
+NO_THIRD_PARTY_COOKIES = ["--test-third-party-cookie-phaseout"]
 
 pytestmark = pytest.mark.browser
 
@@ -83,33 +77,15 @@ def agency(host_port: int, chat_server: str) -> Iterator[str]:
 
 @pytest.fixture
 def browser_context() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(pw, NO_THIRD_PARTY_COOKIES)
         context = browser.new_context()
         context.set_default_timeout(10_000)
         yield context
         context.close()
         browser.close()
-
-
-def _axe(pg) -> list[str]:  # type: ignore[no-untyped-def]
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(
-        pg,
-        options={
-            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
-        },
-    )
-    return [
-        f"{v['id']}: {v['help']}"
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
 
 
 def test_widget_survey_by_keyboard_without_cookies(agency, chat_server, browser_context, tmp_path):
@@ -122,7 +98,7 @@ def test_widget_survey_by_keyboard_without_cookies(agency, chat_server, browser_
     pg.goto(agency)
     button = pg.get_by_role("button", name="Give feedback")
     assert button.get_attribute("aria-expanded") == "false"
-    assert _axe(pg) == []
+    assert axe_violations(pg, serious_only=True) == []
     button.focus()
     pg.keyboard.press("Enter")
     dialog = pg.get_by_role("dialog", name="Share your feedback")
@@ -134,7 +110,7 @@ def test_widget_survey_by_keyboard_without_cookies(agency, chat_server, browser_
     inner = pg.frames[1]
     inner.wait_for_function("document.activeElement && document.activeElement.id === 'text'")
     assert "token=" in inner.url, "the session token lives in the frame's URL"
-    assert _axe(pg) == []
+    assert axe_violations(pg, serious_only=True) == []
     pg.screenshot(path=str(tmp_path / "widget-open.png"))
     for answer, expect in (
         ("4", "What was your visit for"),
@@ -213,4 +189,4 @@ def test_embedded_chat_page_is_accessible(chat_server, browser_context):
     pg = browser_context.new_page()
     pg.goto(f"{chat_server}/chat/embed?flow=clinic_visit&site=northside&lang=es")
     pg.get_by_text("satisfecho").wait_for()
-    assert _axe(pg) == []
+    assert axe_violations(pg, serious_only=True) == []
