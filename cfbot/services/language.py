@@ -110,6 +110,24 @@ def _get_detector() -> Any:
     return _detector
 
 
+# One inbound text is detected up to three times on the request path (crisis check,
+# scoring the answer, the language offer): the detector's answer for the last text is
+# kept. One entry, replaced whole, so threads read either the old or the new one.
+_last: tuple[str, Any, Any] = ("", None, None)
+
+
+def _confidences(text: str) -> Any:
+    """The detector's confidence values for ``text`` (the last text's are reused)."""
+    global _last
+    detector = _get_detector()
+    last = _last
+    if last[0] == text and last[1] is detector:
+        return last[2]
+    values = detector.compute_language_confidence_values(text)
+    _last = (text, detector, values)
+    return values
+
+
 def _strings(node: Any) -> list[str]:
     """Every string of a loaded YAML document, keys included."""
     if isinstance(node, str):
@@ -173,7 +191,7 @@ def detect_language(text: str, default: str) -> str:
         if (unknown == 0 and owned >= 1) or (unknown <= 1 and owned >= 2):
             return default
     try:
-        values = _get_detector().compute_language_confidence_values(text)
+        values = _confidences(text)
     except Exception:  # detection must never break a reply
         return default
     if not values:

@@ -170,3 +170,21 @@ def test_known_words_come_from_the_lexicon_at_load_time() -> None:
     assert {"buena", "buenos", "gracias", "enfermera"} <= es
     assert "kind" in language.known_words("en")  # VADER's lexicon
     assert language.known_words("xx") == frozenset()
+
+
+def test_the_same_text_asks_the_detector_once(monkeypatch) -> None:
+    # the request path detects one text up to three times (crisis, scoring, offer)
+    calls: list[str] = []
+
+    class Detector:
+        def compute_language_confidence_values(self, text: str) -> list[object]:
+            calls.append(text)
+            return []
+
+    detector = Detector()
+    monkeypatch.setattr(language, "_get_detector", lambda: detector)
+    for _ in range(3):
+        assert language.detect_language("zzq blorp frindle wibble", "en") == "en"
+    assert calls == ["zzq blorp frindle wibble"]
+    language.detect_language("another unknown qwxz text", "en")
+    assert calls == ["zzq blorp frindle wibble", "another unknown qwxz text"]
