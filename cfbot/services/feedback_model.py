@@ -19,7 +19,7 @@ from functools import cache
 
 from cfbot.services.ngram_model import Model, load_model
 
-__all__ = ["CLASSES", "MIN_WORDS", "load", "model_view", "p_dissatisfied", "predict", "vetoes"]
+__all__ = ["CLASSES", "MIN_WORDS", "load", "model_view", "p_dissatisfied"]
 
 CLASSES = ("ok", "dissatisfied")
 MIN_WORDS = 2
@@ -48,21 +48,3 @@ def p_dissatisfied(text: str, model: Model | None = None) -> float | None:
     if model is None or len(view.split()) < MIN_WORDS:
         return None
     return model.probabilities(view)[1]
-
-
-def predict(text: str, model: Model | None = None) -> float | None:
-    """P(dissatisfied) when it reaches the model's threshold (a complaint), else None."""
-    model = model or load()
-    p = p_dissatisfied(text, model)
-    if model is None or p is None or p < model.threshold:
-        return None
-    return p
-
-
-def vetoes(text: str, model: Model | None = None) -> float | None:
-    """P(dissatisfied) when it is below the model's floor (surely not a complaint)."""
-    model = model or load()
-    p = p_dissatisfied(text, model)
-    if model is None or p is None or p >= model.floor:
-        return None
-    return p

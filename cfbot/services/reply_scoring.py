@@ -35,15 +35,17 @@ def score_with_model(text: str, lang: str, question: str | None = None) -> Senti
     ``model``. Where the lexicons found a complaint but the model is sure it is none
     (below its floor: "killer customer service"), the score becomes 0 (``model-veto``)."""
     result = score(text, lang, question)
-    if result.score is not None and result.score <= DEFAULT_TEXT_THRESHOLD:
-        p = feedback_model.vetoes(text)
-        if p is None:
-            return result
-        return SentimentResult(0.0, False, "model-veto", (*result.signals, f"model:{p:.2f}"))
-    p = feedback_model.predict(text)
-    if p is None:
+    model = feedback_model.load()
+    p = feedback_model.p_dissatisfied(text, model)
+    if model is None or p is None:
         return result
-    return SentimentResult(MODEL_SCORE, False, "model", (*result.signals, f"model:{p:.2f}"))
+    signals = (*result.signals, f"model:{p:.2f}")
+    if result.score is not None and result.score <= DEFAULT_TEXT_THRESHOLD:
+        if p < model.floor:
+            return SentimentResult(0.0, False, "model-veto", signals)
+    elif p >= model.threshold:
+        return SentimentResult(MODEL_SCORE, False, "model", signals)
+    return result
 
 
 def score_answer(text: str, lang: str, question: str | None) -> SentimentResult:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from cfbot.services.ngram_model import Model, features, load_model
+from cfbot.services.ngram_model import Model, load_model
 
-__all__ = ["CLASSES", "MIN_WORDS", "Model", "features", "load", "predict"]
+__all__ = ["CLASSES", "MIN_WORDS", "load", "predict"]
 
 # Class 0 is "no crisis"; the others are crisis categories (crisis.CRISIS_CATEGORIES).
 CLASSES = ("none", "self_harm", "violence_abuse", "medical_emergency")

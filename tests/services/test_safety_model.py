@@ -9,7 +9,8 @@ import pytest
 
 from cfbot.services import safety_model
 from cfbot.services.crisis import CRISIS, URGENT_REVIEW, assess
-from cfbot.services.safety_model import CLASSES, Model, features, predict
+from cfbot.services.ngram_model import Model, features
+from cfbot.services.safety_model import CLASSES, predict
 
 ALWAYS = Model({"w the": (0.0, 0.0, 9.0, 0.0)}, (0.0, 0.0, 0.0, 0.0), 0.5)
 
