@@ -30,6 +30,7 @@ import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -57,9 +58,17 @@ FEEDBACK_MAX_FALSE = 0.05  # share of ok replies the feedback model may turn int
 # Below this P(dissatisfied) the feedback model overrules a lexicon complaint; chosen by
 # cross-validation (0.1: en false alarms 0.11 -> 0.08 for recall 0.912 -> 0.906).
 FEEDBACK_FLOOR = 0.1
+
+
 # AdaGrad settings per model; a small rate keeps the probabilities from saturating
-SAFETY_TRAINING = {"epochs": 4, "rate": 0.3, "l2": 1e-2}
-FEEDBACK_TRAINING = {"epochs": 6, "rate": 0.01, "l2": 1e-2}
+class Training(NamedTuple):
+    epochs: int
+    rate: float
+    l2: float
+
+
+SAFETY_TRAINING = Training(epochs=4, rate=0.3, l2=1e-2)
+FEEDBACK_TRAINING = Training(epochs=6, rate=0.01, l2=1e-2)
 KIND_CATEGORY = {
     "medical": "medical_emergency",
     "overdose": "medical_emergency",
@@ -168,7 +177,7 @@ def out_of_fold(
     ys: list[int],
     k: int,
     min_words: int,
-    settings: dict[str, float],
+    settings: Training,
     folds: int = 5,
 ) -> list[tuple[float, ...]]:
     """Class probabilities for every row from a model that did not see it."""
@@ -176,7 +185,7 @@ def out_of_fold(
     enc = [(features(v), y) for v, y in zip(views, ys, strict=True)]
     probs: list[tuple[float, ...]] = [(1.0,) + (0.0,) * (k - 1)] * len(views)
     for part in range(folds):
-        w, b = train([e for e, f in zip(enc, fold_of, strict=True) if f != part], k, **settings)  # type: ignore[arg-type]  # ints and floats by name
+        w, b = train([e for e, f in zip(enc, fold_of, strict=True) if f != part], k, *settings)
         model = Model({f: tuple(v) for f, v in prune(w).items()}, tuple(b), 0.5)
         for i, v in enumerate(views):
             if fold_of[i] == part and len(v.split()) >= min_words:
@@ -197,11 +206,11 @@ def write(
     views: list[str],
     ys: list[int],
     t: float,
-    settings: dict[str, float],
+    settings: Training,
     floor: float = 0.0,
 ) -> None:
     data_ = [(features(v), y) for v, y in zip(views, ys, strict=True)]
-    w, b = train(data_, len(classes), **settings)  # type: ignore[arg-type]  # ints and floats by name
+    w, b = train(data_, len(classes), *settings)
     out = LEXICONS / name
     data = {
         "about": "Trained by benchmarks/sentiment/train_models.py; see cfbot/services/"
