@@ -39,23 +39,18 @@ from cfbot.services.sentiment import (  # noqa: E402
 )
 
 # The `fresh` split as first measured, before the vocabulary it exposed was added to
-# the lexicons (recorded by hand; later runs are no longer a generalisation estimate).
-FRESH_FIRST_RUN = """\
-| lang | VADER recall | VADER false-alarm | ours recall | ours false-alarm | ours needs-review |
-|---|---|---|---|---|---|
-| en | 0.31 (5/16) | 0.09 (1/11) | 0.38 (6/16) | 0.09 (1/11) | 0 |
-| es | 0.00 (0/10) | 0.00 (0/8) | 0.00 (0/10) | 0.12 (1/8) | 13 |
-| so | 0.00 (0/3) | 0.00 (0/1) | 0.00 (0/3) | 0.00 (0/1) | 1 |
-| hmn | 0.00 (0/3) | 0.00 (0/1) | 1.00 (3/3) | 0.00 (0/1) | 0 |
-| vi | 0.00 (0/3) | 0.00 (0/2) | 0.00 (0/3) | 0.00 (0/2) | 3 |
-| all | 0.14 (5/35) | 0.04 (1/23) | 0.26 (9/35) | 0.09 (2/23) | 17 |
 
-Crisis on `fresh`, first run: naive recall 0.40 (4/10), ours recall 0.50 (5/10), right
-category 0.40 (4/10), false-crisis 0.00 (0/58). Missed: "i dont see the point of living
-anymore", "my ex keeps showing up and hitting me", "quiero desaparecer para siempre y
-acabar con todo", Somali "ma rabo inaan noolaado", Vietnamese "chong toi hay danh dap toi";
-"i took a bunch of pills on purpose" was caught as a medical emergency, not self-harm.
-"""
+RECORDS = Path(__file__).resolve().parent / "records"
+
+
+def _record(name: str) -> str:
+    """A table measured once and kept (held-out sets are measured a rationed number of
+    times; their figures are recorded in benchmarks/sentiment/records/, not re-run)."""
+    return (RECORDS / f"{name}.md").read_text(encoding="utf-8")
+
+
+# the lexicons (recorded by hand; later runs are no longer a generalisation estimate).
+FRESH_FIRST_RUN = _record("fresh_first_run")
 
 LABELLED = ROOT / "benchmarks" / "data" / "feedback_labelled.csv"
 # Blind set: written by someone who never saw the rules. Only aggregate figures are
@@ -210,359 +205,53 @@ def blind3(path: Path = BLIND3) -> tuple[list[list[str]], list[list[str]]]:
 
 
 # blind3 measured once before any change of the safety-net work (aggregates only).
-BLIND3_BEFORE = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.35 (17/49) | 0.35 (17/49) | 0.05 (6/112) | 0.00 (0/112) |
-| es | 0.33 (16/48) | 0.33 (16/48) | 0.05 (5/110) | 0.00 (0/110) |
-| so | 0.41 (7/17) | 0.41 (7/17) | 0.03 (1/30) | 0.00 (0/30) |
-| hmn | 0.38 (6/16) | 0.38 (6/16) | 0.00 (0/29) | 0.00 (0/29) |
-| vi | 0.31 (5/16) | 0.31 (5/16) | 0.14 (4/29) | 0.00 (0/29) |
-| all | 0.35 (51/146) | 0.35 (51/146) | 0.05 (16/310) | 0.00 (0/310) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.68 (32/47) | 0.11 (7/65) | 0.68 (32/47) | 0.00 (0/65) |
-| es | 0.54 (25/46) | 0.00 (0/64) | 0.91 (42/46) | 0.28 (18/64) |
-| so | 0.50 (6/12) | 0.00 (0/18) | 1.00 (12/12) | 0.39 (7/18) |
-| hmn | 0.73 (8/11) | 0.00 (0/18) | 1.00 (11/11) | 0.50 (9/18) |
-| vi | 0.64 (7/11) | 0.00 (0/18) | 1.00 (11/11) | 0.50 (9/18) |
-| all | 0.61 (78/127) | 0.04 (7/183) | 0.85 (108/127) | 0.23 (43/183) |
-"""
+BLIND3_BEFORE = _record("blind3_before")
 
 # Second safety round (dev4): blind3 before it (= after the first round) and after it.
-BLIND3_ROUND2_BEFORE = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.33 (16/49) | 0.69 (34/49) | 0.02 (2/112) | 0.13 (15/112) |
-| es | 0.31 (15/48) | 0.75 (36/48) | 0.03 (3/110) | 0.19 (21/110) |
-| so | 0.41 (7/17) | 0.88 (15/17) | 0.03 (1/30) | 0.17 (5/30) |
-| hmn | 0.38 (6/16) | 0.88 (14/16) | 0.00 (0/29) | 0.24 (7/29) |
-| vi | 0.31 (5/16) | 0.81 (13/16) | 0.10 (3/29) | 0.10 (3/29) |
-| all | 0.34 (49/146) | 0.77 (112/146) | 0.03 (9/310) | 0.16 (51/310) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.74 (35/47) | 0.11 (7/65) | 0.87 (41/47) | 0.25 (16/65) |
-| es | 0.57 (26/46) | 0.00 (0/64) | 0.89 (41/46) | 0.36 (23/64) |
-| so | 0.58 (7/12) | 0.00 (0/18) | 1.00 (12/12) | 0.28 (5/18) |
-| hmn | 0.82 (9/11) | 0.00 (0/18) | 1.00 (11/11) | 0.44 (8/18) |
-| vi | 0.64 (7/11) | 0.00 (0/18) | 1.00 (11/11) | 0.44 (8/18) |
-| all | 0.66 (84/127) | 0.04 (7/183) | 0.91 (116/127) | 0.33 (60/183) |
-"""
-BLIND3_ROUND2_AFTER = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.33 (16/49) | 0.76 (37/49) | 0.01 (1/112) | 0.12 (13/112) |
-| es | 0.31 (15/48) | 0.77 (37/48) | 0.02 (2/110) | 0.15 (16/110) |
-| so | 0.41 (7/17) | 0.88 (15/17) | 0.03 (1/30) | 0.17 (5/30) |
-| hmn | 0.38 (6/16) | 0.94 (15/16) | 0.00 (0/29) | 0.17 (5/29) |
-| vi | 0.31 (5/16) | 0.81 (13/16) | 0.03 (1/29) | 0.14 (4/29) |
-| all | 0.34 (49/146) | 0.80 (117/146) | 0.02 (5/310) | 0.14 (43/310) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.79 (37/47) | 0.11 (7/65) | 0.89 (42/47) | 0.25 (16/65) |
-| es | 0.59 (27/46) | 0.00 (0/64) | 0.89 (41/46) | 0.36 (23/64) |
-| so | 0.58 (7/12) | 0.00 (0/18) | 1.00 (12/12) | 0.28 (5/18) |
-| hmn | 0.82 (9/11) | 0.00 (0/18) | 1.00 (11/11) | 0.44 (8/18) |
-| vi | 0.64 (7/11) | 0.00 (0/18) | 1.00 (11/11) | 0.44 (8/18) |
-| all | 0.69 (87/127) | 0.04 (7/183) | 0.92 (117/127) | 0.33 (60/183) |
-"""
+BLIND3_ROUND2_BEFORE = _record("blind3_round2_before")
+BLIND3_ROUND2_AFTER = _record("blind3_round2_after")
 
 # dev4 as first measured, before any rule saw it (a generalisation estimate).
-DEV4_FIRST_RUN = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.31 (13/42) | 0.64 (27/42) | 0.05 (4/78) | 0.18 (14/78) |
-| es | 0.12 (5/42) | 0.48 (20/42) | 0.04 (3/78) | 0.28 (22/78) |
-| so | 0.20 (3/15) | 0.47 (7/15) | 0.04 (1/25) | 0.16 (4/25) |
-| hmn | 0.27 (4/15) | 0.60 (9/15) | 0.08 (2/25) | 0.24 (6/25) |
-| vi | 0.07 (1/15) | 0.40 (6/15) | 0.04 (1/25) | 0.16 (4/25) |
-| all | 0.20 (26/129) | 0.53 (69/129) | 0.05 (11/231) | 0.22 (50/231) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.61 (23/38) | 0.12 (5/40) | 0.71 (27/38) | 0.25 (10/40) |
-| es | 0.44 (18/41) | 0.08 (3/37) | 0.80 (33/41) | 0.30 (11/37) |
-| so | 0.50 (6/12) | 0.00 (0/13) | 0.92 (11/12) | 0.23 (3/13) |
-| hmn | 0.75 (9/12) | 0.00 (0/13) | 1.00 (12/12) | 0.23 (3/13) |
-| vi | 0.62 (8/13) | 0.00 (0/12) | 0.92 (12/13) | 0.33 (4/12) |
-| all | 0.55 (64/116) | 0.07 (8/115) | 0.82 (95/116) | 0.27 (31/115) |
-"""
+DEV4_FIRST_RUN = _record("dev4_first_run")
 
 # blind5 (round three's held-out set) at the start of round three (commit bc77884).
-BLIND5_BEFORE = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.17 (8/48) | 0.69 (33/48) | 0.01 (1/102) | 0.14 (14/102) |
-| es | 0.19 (9/48) | 0.69 (33/48) | 0.01 (1/102) | 0.14 (14/102) |
-| so | 0.21 (3/14) | 0.43 (6/14) | 0.00 (0/26) | 0.31 (8/26) |
-| hmn | 0.14 (2/14) | 0.64 (9/14) | 0.00 (0/26) | 0.23 (6/26) |
-| vi | 0.00 (0/14) | 0.50 (7/14) | 0.04 (1/26) | 0.19 (5/26) |
-| all | 0.16 (22/138) | 0.64 (88/138) | 0.01 (3/282) | 0.17 (47/282) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.69 (24/35) | 0.13 (9/67) | 0.77 (27/35) | 0.06 (4/67) |
-| es | 0.50 (17/34) | 0.04 (3/68) | 0.79 (27/34) | 0.40 (27/68) |
-| so | 0.50 (4/8) | 0.00 (0/18) | 0.88 (7/8) | 0.44 (8/18) |
-| hmn | 0.75 (6/8) | 0.00 (0/18) | 1.00 (8/8) | 0.33 (6/18) |
-| vi | 0.88 (7/8) | 0.00 (0/18) | 1.00 (8/8) | 0.56 (10/18) |
-| all | 0.62 (58/93) | 0.06 (12/189) | 0.83 (77/93) | 0.29 (55/189) |
-"""
+BLIND5_BEFORE = _record("blind5_before")
 
 # blind5 after round three (commit 622a2fb), lists and models; measured once.
-BLIND5_AFTER = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.17 (8/48) | 0.85 (41/48) | 0.01 (1/102) | 0.14 (14/102) |
-| es | 0.21 (10/48) | 0.96 (46/48) | 0.01 (1/102) | 0.17 (17/102) |
-| so | 0.21 (3/14) | 0.71 (10/14) | 0.00 (0/26) | 0.31 (8/26) |
-| hmn | 0.14 (2/14) | 0.93 (13/14) | 0.00 (0/26) | 0.27 (7/26) |
-| vi | 0.07 (1/14) | 0.79 (11/14) | 0.00 (0/26) | 0.27 (7/26) |
-| all | 0.17 (24/138) | 0.88 (121/138) | 0.01 (2/282) | 0.19 (53/282) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.89 (31/35) | 0.16 (11/67) | 0.94 (33/35) | 0.06 (4/67) |
-| es | 0.76 (26/34) | 0.06 (4/68) | 0.91 (31/34) | 0.38 (26/68) |
-| so | 0.88 (7/8) | 0.11 (2/18) | 1.00 (8/8) | 0.39 (7/18) |
-| hmn | 1.00 (8/8) | 0.11 (2/18) | 1.00 (8/8) | 0.28 (5/18) |
-| vi | 1.00 (8/8) | 0.11 (2/18) | 1.00 (8/8) | 0.56 (10/18) |
-| all | 0.86 (80/93) | 0.11 (21/189) | 0.95 (88/93) | 0.28 (52/189) |
-"""
+BLIND5_AFTER = _record("blind5_after")
 
 # The same commit with both learned models switched off (lists and lexicons alone).
-BLIND5_AFTER_LISTS = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.17 (8/48) | 0.75 (36/48) | 0.01 (1/102) | 0.13 (13/102) |
-| es | 0.21 (10/48) | 0.73 (35/48) | 0.01 (1/102) | 0.12 (12/102) |
-| so | 0.21 (3/14) | 0.50 (7/14) | 0.00 (0/26) | 0.27 (7/26) |
-| hmn | 0.14 (2/14) | 0.64 (9/14) | 0.00 (0/26) | 0.23 (6/26) |
-| vi | 0.07 (1/14) | 0.57 (8/14) | 0.00 (0/26) | 0.19 (5/26) |
-| all | 0.17 (24/138) | 0.69 (95/138) | 0.01 (2/282) | 0.15 (43/282) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.69 (24/35) | 0.13 (9/67) | 0.77 (27/35) | 0.06 (4/67) |
-| es | 0.50 (17/34) | 0.04 (3/68) | 0.79 (27/34) | 0.40 (27/68) |
-| so | 0.50 (4/8) | 0.00 (0/18) | 0.88 (7/8) | 0.44 (8/18) |
-| hmn | 0.75 (6/8) | 0.00 (0/18) | 1.00 (8/8) | 0.33 (6/18) |
-| vi | 0.88 (7/8) | 0.00 (0/18) | 1.00 (8/8) | 0.56 (10/18) |
-| all | 0.62 (58/93) | 0.06 (12/189) | 0.83 (77/93) | 0.29 (55/189) |
-"""
+BLIND5_AFTER_LISTS = _record("blind5_after_lists")
 
 # blind4 at the start of round three (bc77884), before any change.
-BLIND4_BEFORE = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.25 (16/64) | 0.78 (50/64) | 0.03 (3/96) | 0.09 (9/96) |
-| es | 0.18 (11/62) | 0.58 (36/62) | 0.03 (3/98) | 0.10 (10/98) |
-| so | 0.28 (5/18) | 0.61 (11/18) | 0.00 (0/27) | 0.07 (2/27) |
-| hmn | 0.22 (4/18) | 0.67 (12/18) | 0.00 (0/27) | 0.26 (7/27) |
-| vi | 0.50 (9/18) | 0.78 (14/18) | 0.00 (0/27) | 0.26 (7/27) |
-| all | 0.25 (45/180) | 0.68 (123/180) | 0.02 (6/275) | 0.13 (35/275) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.68 (27/40) | 0.12 (7/56) | 0.88 (35/40) | 0.09 (5/56) |
-| es | 0.50 (20/40) | 0.00 (0/58) | 0.82 (33/40) | 0.31 (18/58) |
-| so | 0.45 (5/11) | 0.00 (0/16) | 1.00 (11/11) | 0.38 (6/16) |
-| hmn | 0.82 (9/11) | 0.06 (1/16) | 1.00 (11/11) | 0.25 (4/16) |
-| vi | 0.67 (8/12) | 0.00 (0/15) | 1.00 (12/12) | 0.53 (8/15) |
-| all | 0.61 (69/114) | 0.05 (8/161) | 0.89 (102/114) | 0.25 (41/161) |
-"""
+BLIND4_BEFORE = _record("blind4_before")
 
 # blind4 after the lists learned blind3's kinds (906aead), still unopened.
-BLIND4_LISTS = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.28 (18/64) | 0.80 (51/64) | 0.03 (3/96) | 0.07 (7/96) |
-| es | 0.19 (12/62) | 0.63 (39/62) | 0.03 (3/98) | 0.07 (7/98) |
-| so | 0.28 (5/18) | 0.61 (11/18) | 0.00 (0/27) | 0.07 (2/27) |
-| hmn | 0.22 (4/18) | 0.67 (12/18) | 0.00 (0/27) | 0.22 (6/27) |
-| vi | 0.50 (9/18) | 0.78 (14/18) | 0.00 (0/27) | 0.22 (6/27) |
-| all | 0.27 (48/180) | 0.71 (127/180) | 0.02 (6/275) | 0.10 (28/275) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.68 (27/40) | 0.12 (7/56) | 0.88 (35/40) | 0.09 (5/56) |
-| es | 0.50 (20/40) | 0.00 (0/58) | 0.82 (33/40) | 0.31 (18/58) |
-| so | 0.45 (5/11) | 0.00 (0/16) | 1.00 (11/11) | 0.38 (6/16) |
-| hmn | 0.82 (9/11) | 0.06 (1/16) | 1.00 (11/11) | 0.25 (4/16) |
-| vi | 0.67 (8/12) | 0.00 (0/15) | 1.00 (12/12) | 0.53 (8/15) |
-| all | 0.61 (69/114) | 0.05 (8/161) | 0.89 (102/114) | 0.25 (41/161) |
-"""
+BLIND4_LISTS = _record("blind4_lists")
 
 # blind4 with the first safety model (trained without blind4), still unopened; blind4 was opened after this.
-BLIND4_MODEL = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.28 (18/64) | 0.91 (58/64) | 0.03 (3/96) | 0.10 (10/96) |
-| es | 0.19 (12/62) | 0.92 (57/62) | 0.03 (3/98) | 0.14 (14/98) |
-| so | 0.28 (5/18) | 0.83 (15/18) | 0.00 (0/27) | 0.15 (4/27) |
-| hmn | 0.22 (4/18) | 0.89 (16/18) | 0.00 (0/27) | 0.22 (6/27) |
-| vi | 0.50 (9/18) | 0.89 (16/18) | 0.00 (0/27) | 0.26 (7/27) |
-| all | 0.27 (48/180) | 0.90 (162/180) | 0.02 (6/275) | 0.15 (41/275) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.68 (27/40) | 0.12 (7/56) | 0.88 (35/40) | 0.09 (5/56) |
-| es | 0.50 (20/40) | 0.00 (0/58) | 0.82 (33/40) | 0.31 (18/58) |
-| so | 0.45 (5/11) | 0.00 (0/16) | 1.00 (11/11) | 0.38 (6/16) |
-| hmn | 0.82 (9/11) | 0.06 (1/16) | 1.00 (11/11) | 0.25 (4/16) |
-| vi | 0.67 (8/12) | 0.00 (0/15) | 1.00 (12/12) | 0.53 (8/15) |
-| all | 0.61 (69/114) | 0.05 (8/161) | 0.89 (102/114) | 0.25 (41/161) |
-"""
+BLIND4_MODEL = _record("blind4_model")
 
 # blind6 (a second held-out set of round three) at the start (bc77884).
-BLIND6_BEFORE = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.10 (4/42) | 0.45 (19/42) | 0.00 (0/88) | 0.11 (10/88) |
-| es | 0.10 (4/42) | 0.52 (22/42) | 0.00 (0/88) | 0.08 (7/88) |
-| so | 0.31 (4/13) | 0.54 (7/13) | 0.00 (0/27) | 0.00 (0/27) |
-| hmn | 0.08 (1/13) | 0.62 (8/13) | 0.04 (1/27) | 0.07 (2/27) |
-| vi | 0.08 (1/13) | 0.46 (6/13) | 0.04 (1/27) | 0.04 (1/27) |
-| all | 0.11 (14/123) | 0.50 (62/123) | 0.01 (2/257) | 0.08 (20/257) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.58 (18/31) | 0.05 (3/57) | 0.71 (22/31) | 0.11 (6/57) |
-| es | 0.39 (12/31) | 0.02 (1/57) | 0.74 (23/31) | 0.25 (14/57) |
-| so | 0.38 (3/8) | 0.05 (1/19) | 0.88 (7/8) | 0.42 (8/19) |
-| hmn | 0.50 (4/8) | 0.05 (1/19) | 0.75 (6/8) | 0.32 (6/19) |
-| vi | 0.62 (5/8) | 0.00 (0/19) | 1.00 (8/8) | 0.58 (11/19) |
-| all | 0.49 (42/86) | 0.04 (6/171) | 0.77 (66/86) | 0.26 (45/171) |
-"""
+BLIND6_BEFORE = _record("blind6_before")
 
 # blind6 when it arrived, at the code blind5 was measured on (lists of blind3/blind4, first models).
-BLIND6_MID = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.10 (4/42) | 0.74 (31/42) | 0.00 (0/88) | 0.11 (10/88) |
-| es | 0.10 (4/42) | 0.79 (33/42) | 0.00 (0/88) | 0.07 (6/88) |
-| so | 0.31 (4/13) | 0.62 (8/13) | 0.00 (0/27) | 0.00 (0/27) |
-| hmn | 0.08 (1/13) | 0.85 (11/13) | 0.04 (1/27) | 0.07 (2/27) |
-| vi | 0.15 (2/13) | 0.77 (10/13) | 0.04 (1/27) | 0.04 (1/27) |
-| all | 0.12 (15/123) | 0.76 (93/123) | 0.01 (2/257) | 0.07 (19/257) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.84 (26/31) | 0.09 (5/57) | 0.90 (28/31) | 0.11 (6/57) |
-| es | 0.74 (23/31) | 0.05 (3/57) | 0.84 (26/31) | 0.23 (13/57) |
-| so | 0.75 (6/8) | 0.05 (1/19) | 0.88 (7/8) | 0.42 (8/19) |
-| hmn | 0.50 (4/8) | 0.05 (1/19) | 0.75 (6/8) | 0.32 (6/19) |
-| vi | 1.00 (8/8) | 0.11 (2/19) | 1.00 (8/8) | 0.47 (9/19) |
-| all | 0.78 (67/86) | 0.07 (12/171) | 0.87 (75/86) | 0.25 (42/171) |
-"""
+BLIND6_MID = _record("blind6_mid")
 
 # blind6 at the end of round three (0d67d53): lists also learned train_crisis, models retrained with it.
-BLIND6_AFTER = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.10 (4/42) | 0.79 (33/42) | 0.00 (0/88) | 0.11 (10/88) |
-| es | 0.10 (4/42) | 0.81 (34/42) | 0.00 (0/88) | 0.07 (6/88) |
-| so | 0.31 (4/13) | 0.92 (12/13) | 0.00 (0/27) | 0.00 (0/27) |
-| hmn | 0.08 (1/13) | 0.77 (10/13) | 0.04 (1/27) | 0.00 (0/27) |
-| vi | 0.15 (2/13) | 1.00 (13/13) | 0.04 (1/27) | 0.04 (1/27) |
-| all | 0.12 (15/123) | 0.83 (102/123) | 0.01 (2/257) | 0.07 (17/257) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.84 (26/31) | 0.09 (5/57) | 0.90 (28/31) | 0.11 (6/57) |
-| es | 0.74 (23/31) | 0.04 (2/57) | 0.84 (26/31) | 0.25 (14/57) |
-| so | 0.75 (6/8) | 0.00 (0/19) | 0.88 (7/8) | 0.42 (8/19) |
-| hmn | 0.50 (4/8) | 0.05 (1/19) | 0.75 (6/8) | 0.32 (6/19) |
-| vi | 1.00 (8/8) | 0.11 (2/19) | 1.00 (8/8) | 0.47 (9/19) |
-| all | 0.78 (67/86) | 0.06 (10/171) | 0.87 (75/86) | 0.25 (43/171) |
-"""
+BLIND6_AFTER = _record("blind6_after")
 
 # blind7 (the last held-out set of round three) at the start (bc77884).
-BLIND7_BEFORE = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.10 (4/42) | 0.45 (19/42) | 0.01 (1/88) | 0.10 (9/88) |
-| es | 0.14 (6/42) | 0.52 (22/42) | 0.00 (0/88) | 0.09 (8/88) |
-| so | 0.46 (6/13) | 0.77 (10/13) | 0.00 (0/27) | 0.22 (6/27) |
-| hmn | 0.46 (6/13) | 0.69 (9/13) | 0.00 (0/27) | 0.26 (7/27) |
-| vi | 0.31 (4/13) | 0.54 (7/13) | 0.00 (0/27) | 0.15 (4/27) |
-| all | 0.21 (26/123) | 0.54 (67/123) | 0.00 (1/257) | 0.13 (34/257) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.59 (19/32) | 0.20 (11/56) | 0.78 (25/32) | 0.16 (9/56) |
-| es | 0.38 (12/32) | 0.00 (0/56) | 0.78 (25/32) | 0.38 (21/56) |
-| so | 0.22 (2/9) | 0.06 (1/18) | 0.78 (7/9) | 0.33 (6/18) |
-| hmn | 0.33 (3/9) | 0.00 (0/18) | 0.89 (8/9) | 0.33 (6/18) |
-| vi | 0.44 (4/9) | 0.06 (1/18) | 0.89 (8/9) | 0.44 (8/18) |
-| all | 0.44 (40/91) | 0.08 (13/166) | 0.80 (73/91) | 0.30 (50/166) |
-"""
+BLIND7_BEFORE = _record("blind7_before")
 
 # blind7 on arrival (a488ba1: lists of blind3/blind4/train_crisis, models with train_crisis).
-BLIND7_MID = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.12 (5/42) | 0.79 (33/42) | 0.02 (2/88) | 0.08 (7/88) |
-| es | 0.14 (6/42) | 0.74 (31/42) | 0.00 (0/88) | 0.06 (5/88) |
-| so | 0.46 (6/13) | 0.85 (11/13) | 0.00 (0/27) | 0.22 (6/27) |
-| hmn | 0.46 (6/13) | 0.92 (12/13) | 0.00 (0/27) | 0.30 (8/27) |
-| vi | 0.38 (5/13) | 0.92 (12/13) | 0.00 (0/27) | 0.15 (4/27) |
-| all | 0.23 (28/123) | 0.80 (99/123) | 0.01 (2/257) | 0.12 (30/257) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.78 (25/32) | 0.11 (6/56) | 0.88 (28/32) | 0.16 (9/56) |
-| es | 0.75 (24/32) | 0.05 (3/56) | 0.88 (28/32) | 0.34 (19/56) |
-| so | 0.78 (7/9) | 0.00 (0/18) | 0.89 (8/9) | 0.33 (6/18) |
-| hmn | 0.89 (8/9) | 0.06 (1/18) | 0.89 (8/9) | 0.33 (6/18) |
-| vi | 1.00 (9/9) | 0.11 (2/18) | 1.00 (9/9) | 0.39 (7/18) |
-| all | 0.80 (73/91) | 0.07 (12/166) | 0.89 (81/91) | 0.28 (47/166) |
-"""
+BLIND7_MID = _record("blind7_mid")
 
 # blind7 after the models were retrained with train_mix (73b0551).
-BLIND7_AFTER = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.12 (5/42) | 0.88 (37/42) | 0.02 (2/88) | 0.08 (7/88) |
-| es | 0.14 (6/42) | 0.93 (39/42) | 0.00 (0/88) | 0.07 (6/88) |
-| so | 0.46 (6/13) | 0.92 (12/13) | 0.00 (0/27) | 0.22 (6/27) |
-| hmn | 0.46 (6/13) | 1.00 (13/13) | 0.00 (0/27) | 0.33 (9/27) |
-| vi | 0.38 (5/13) | 0.92 (12/13) | 0.00 (0/27) | 0.15 (4/27) |
-| all | 0.23 (28/123) | 0.92 (113/123) | 0.01 (2/257) | 0.12 (32/257) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.81 (26/32) | 0.12 (7/56) | 0.84 (27/32) | 0.14 (8/56) |
-| es | 0.78 (25/32) | 0.09 (5/56) | 0.88 (28/32) | 0.30 (17/56) |
-| so | 0.67 (6/9) | 0.00 (0/18) | 0.78 (7/9) | 0.33 (6/18) |
-| hmn | 0.89 (8/9) | 0.11 (2/18) | 0.89 (8/9) | 0.33 (6/18) |
-| vi | 0.89 (8/9) | 0.11 (2/18) | 0.89 (8/9) | 0.39 (7/18) |
-| all | 0.80 (73/91) | 0.10 (16/166) | 0.86 (78/91) | 0.27 (44/166) |
-"""
+BLIND7_AFTER = _record("blind7_after")
 
 # train_mix measured once before it was used (a488ba1).
-TRAIN_MIX_FIRST = """\
-| lang | crisis-tier recall | either-tier recall | false crisis (non-crisis) | urgent_review false alarms (non-crisis) |
-|---|---|---|---|---|
-| en | 0.23 (14/60) | 0.78 (47/60) | 0.01 (1/140) | 0.11 (15/140) |
-| es | 0.13 (12/90) | 0.84 (76/90) | 0.01 (2/210) | 0.13 (28/210) |
-| so | 0.17 (5/30) | 0.70 (21/30) | 0.00 (0/70) | 0.11 (8/70) |
-| hmn | 0.17 (5/30) | 0.87 (26/30) | 0.00 (0/70) | 0.16 (11/70) |
-| vi | 0.20 (6/30) | 0.77 (23/30) | 0.07 (5/70) | 0.10 (7/70) |
-| all | 0.17 (42/240) | 0.80 (193/240) | 0.01 (8/560) | 0.12 (69/560) |
-
-| lang | dissatisfied recall | false alarms (ok replies) | recall incl. needs-review | ok replies needing review |
-|---|---|---|---|---|
-| en | 0.81 (57/70) | 0.01 (1/70) | 0.86 (60/70) | 0.31 (22/70) |
-| es | 0.77 (81/105) | 0.03 (3/105) | 0.88 (92/105) | 0.37 (39/105) |
-| so | 0.66 (23/35) | 0.06 (2/35) | 0.97 (34/35) | 0.40 (14/35) |
-| hmn | 0.69 (24/35) | 0.03 (1/35) | 0.89 (31/35) | 0.43 (15/35) |
-| vi | 0.80 (28/35) | 0.17 (6/35) | 1.00 (35/35) | 0.49 (17/35) |
-| all | 0.76 (213/280) | 0.05 (13/280) | 0.90 (252/280) | 0.38 (107/280) |
-"""
+TRAIN_MIX_FIRST = _record("train_mix_first")
 
 BLIND3_C_HEAD = [
     "lang",
