@@ -38,8 +38,6 @@ from cfbot.services.sentiment import (  # noqa: E402
     vader_compound,
 )
 
-# The `fresh` split as first measured, before the vocabulary it exposed was added to
-
 RECORDS = Path(__file__).resolve().parent / "records"
 
 
@@ -49,6 +47,7 @@ def _record(name: str) -> str:
     return (RECORDS / f"{name}.md").read_text(encoding="utf-8")
 
 
+# The `fresh` split as first measured, before the vocabulary it exposed was added to
 # the lexicons (recorded by hand; later runs are no longer a generalisation estimate).
 FRESH_FIRST_RUN = _record("fresh_first_run")
 
