@@ -248,6 +248,21 @@ class HttpConn:
         return status, body
 
 
+def _counters(**extra: Any) -> dict[str, Any]:
+    """The load generator's tallies (closed and open loop share them)."""
+    return {
+        "texts": 0,
+        "errors": 0,
+        "started": 0,
+        "completed": 0,
+        "closing_missing": 0,
+        "answers_acked": 0,
+        "connects": 0,
+        "first_error": "",
+        **extra,
+    }
+
+
 async def drive(args: argparse.Namespace) -> dict[str, Any]:
     """Run the phones; print WINDOW_START / WINDOW_END as the counted window opens and
     closes (the parent samples server CPU then); return the figures."""
@@ -261,16 +276,7 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
     conv_counter = itertools.count()
     sid_counter = itertools.count()
     latencies: list[float] = []
-    st = {
-        "texts": 0,
-        "errors": 0,
-        "started": 0,
-        "completed": 0,
-        "closing_missing": 0,
-        "answers_acked": 0,
-        "connects": 0,
-        "first_error": "",
-    }
+    st = _counters()
 
     async def phone(slot: int) -> None:
         conn = HttpConn("127.0.0.1", args.port)
@@ -361,18 +367,7 @@ async def drive_open(args: argparse.Namespace) -> dict[str, Any]:
     waiting: collections.deque[tuple[str, list[str], int]] = collections.deque()
     latencies: list[float] = []
     inflight: set[asyncio.Task[None]] = set()
-    st = {
-        "texts": 0,
-        "errors": 0,
-        "started": 0,
-        "completed": 0,
-        "closing_missing": 0,
-        "answers_acked": 0,
-        "connects": 0,
-        "first_error": "",
-        "max_in_flight": 0,
-        "late_sends": 0,
-    }
+    st = _counters(max_in_flight=0, late_sends=0)
 
     async def send(number: str, script: list[str], i: int, scheduled: float) -> None:
         sid = f"SM{args.number_base:08x}{next(sid_counter):024x}"
