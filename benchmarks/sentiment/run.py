@@ -231,6 +231,15 @@ BLIND4_LISTS = _record("blind4_lists")
 # blind4 with the first safety model (trained without blind4), still unopened; blind4 was opened after this.
 BLIND4_MODEL = _record("blind4_model")
 
+# Round four: blind8 and blind9 (new writers) at the start (f3e96ee) and at the end;
+# train_a and train_b as first measured, before they were used for training.
+BLIND8_BEFORE = _record("blind8_before")
+BLIND8_AFTER = _record("blind8_after")
+BLIND9_BEFORE = _record("blind9_before")
+BLIND9_AFTER = _record("blind9_after")
+TRAIN_A_FIRST = _record("train_a_first_run")
+TRAIN_B_FIRST = _record("train_b_first_run")
+
 # blind6 (a second held-out set of round three) at the start (bc77884).
 BLIND6_BEFORE = _record("blind6_before")
 
@@ -466,6 +475,44 @@ def main() -> int:
         "### The `fresh` split as first measured (before any change it prompted)",
         "",
         FRESH_FIRST_RUN,
+        "## 0-new. Held-out sets `blind8` and `blind9` (420 replies each; round four)",
+        "",
+        "Written for round four by two new writers who saw no rules and no other set (en/es "
+        "150 each, so/hmn/vi 40 each; about 30% crisis, 30% look-alikes). Never opened: "
+        "each was measured on arrival, before any change of round four, and once at its "
+        "end. Two more writers wrote `train_a` and `train_b` (650 replies each), measured "
+        "once on arrival (below), then used for training. After their last measurement "
+        "the round-three held-out sets blind5, blind6 and blind7 were opened and became "
+        "training data too (their figures below stay as recorded). Round four changed no "
+        "phrase list: it retrained the safety net and the feedback model on the larger "
+        "data (13 sets, 6,700 replies) and added the veto (a third model that reads a "
+        "text the lists flagged and drops the hit when it is sure it is a look-alike; a "
+        "crisis-tier hit is only lowered to urgent_review). The veto's floor was chosen "
+        "leaving one writer's set out at a time so that no crisis message the lists "
+        "flagged was dropped.",
+        "",
+        "### blind8 before round four (f3e96ee)",
+        "",
+        BLIND8_BEFORE,
+        "",
+        "### blind8 after round four",
+        "",
+        BLIND8_AFTER,
+        "",
+        "### blind9 before round four (f3e96ee)",
+        "",
+        BLIND9_BEFORE,
+        "",
+        "### blind9 after round four",
+        "",
+        BLIND9_AFTER,
+        "",
+        "### `train_a` and `train_b` as first measured (f3e96ee, before they were used)",
+        "",
+        TRAIN_A_FIRST,
+        "",
+        TRAIN_B_FIRST,
+        "",
         "## 0. Held-out set `blind5` (420 replies; round three)",
         "",
         "Written for round three by someone who never saw the rules or the other sets "

@@ -5,6 +5,10 @@
 * ``safety_model.json``: none / self_harm / violence_abuse / medical_emergency, read
   on the text with known look-alikes taken out (cfbot.services.crisis.model_view). It
   can only raise ``urgent_review`` where the phrase lists found nothing.
+* ``safety_veto.json``: look-alike / crisis, read on the whole folded text when the
+  lists flagged it (cfbot.services.safety_model.lookalike): below its floor an
+  ``urgent_review`` hit is dropped and a ``crisis`` hit lowered to ``urgent_review``.
+  Its floor is chosen leaving one writer's set out at a time (``--check`` prints it).
 * ``feedback_model.json``: ok / dissatisfied, asked where the lexicon scorer found no
   complaint (cfbot.services.reply_scoring.score_with_model).
 
@@ -36,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from cfbot.services import feedback_model, safety_model  # noqa: E402
-from cfbot.services.crisis import assess, model_view  # noqa: E402
+from cfbot.services.crisis import assess, folded_text, model_view  # noqa: E402
 from cfbot.services.ngram_model import Model, features  # noqa: E402
 from cfbot.services.sentiment import DEFAULT_TEXT_THRESHOLD, score  # noqa: E402
 
@@ -51,13 +55,23 @@ DEV_SETS = (
     "ordinary_dev",
     "train_crisis",
     "train_mix",
+    "blind5",
+    "blind6",
+    "blind7",
+    "train_a",
+    "train_b",
 )
-KEEP = 12000  # n-grams kept per model (largest weights)
+KEEP = 20000  # n-grams kept per model (largest weights)
 SAFETY_MAX_FALSE = 0.02  # share of non-crisis replies the safety model may flag
 FEEDBACK_MAX_FALSE = 0.05  # share of ok replies the feedback model may turn into complaints
 # Below this P(dissatisfied) the feedback model overrules a lexicon complaint; chosen by
 # cross-validation (0.1: en false alarms 0.11 -> 0.08 for recall 0.912 -> 0.906).
 FEEDBACK_FLOOR = 0.1
+# Below this P(crisis) the veto drops a list hit; chosen leaving one writer's set out at
+# a time (train_mix, blind5-7, train_a, train_b; `--check --only veto`): of 669 crisis
+# messages the lists flagged none dropped, of 289 non-crisis list hits 115 dropped
+# (0.01 dropped 128 and one crisis).
+VETO_FLOOR = 0.005
 
 
 # AdaGrad settings per model; a small rate keeps the probabilities from saturating
@@ -69,6 +83,9 @@ class Training(NamedTuple):
 
 SAFETY_TRAINING = Training(epochs=4, rate=0.3, l2=1e-2)
 FEEDBACK_TRAINING = Training(epochs=6, rate=0.01, l2=1e-2)
+VETO_TRAINING = Training(epochs=6, rate=0.05, l2=1e-2)
+# sets written apart from the lists' tuning, each left out in turn to choose VETO_FLOOR
+VETO_HOLD = ("train_mix", "blind5", "blind6", "blind7", "train_a", "train_b")
 KIND_CATEGORY = {
     "medical": "medical_emergency",
     "overdose": "medical_emergency",
@@ -93,10 +110,18 @@ class Row:
     dissatisfied (None when unknown, e.g. safety_dev)."""
 
     def __init__(
-        self, text: str, lang: str, question: str, crisis: str | None, dissatisfied: bool | None
+        self,
+        text: str,
+        lang: str,
+        question: str,
+        crisis: str | None,
+        dissatisfied: bool | None,
+        lookalike: bool = False,
+        source: str = "",
     ) -> None:
         self.text, self.lang, self.question = text, lang, question
         self.crisis, self.dissatisfied = crisis, dissatisfied
+        self.lookalike, self.source = lookalike, source
 
 
 def load_rows(names: tuple[str, ...] = DEV_SETS) -> list[Row]:
@@ -118,7 +143,7 @@ def load_rows(names: tuple[str, ...] = DEV_SETS) -> list[Row]:
                 if crisis:
                     cat = assess(text, model=False).category or KIND_CATEGORY.get(kind) or kind
                     cat = cat if cat in safety_model.CLASSES[1:] else "self_harm"
-                rows.append(Row(text, lang, question, cat, dis))
+                rows.append(Row(text, lang, question, cat, dis, kind == "lookalike", name))
     return rows
 
 
@@ -250,6 +275,64 @@ def safety(rows: list[Row], check: bool) -> None:
         write("safety_model.json", safety_model.CLASSES, views, ys, t, SAFETY_TRAINING)
 
 
+def _veto_rows(rows: list[Row]) -> list[tuple[Row, str, int, str | None]]:
+    """Rows the veto learns from: crisis messages, look-alikes and anything the lists
+    flag, each with its folded text, 1 for crisis, and the lists' tier."""
+    out = []
+    for r in rows:
+        tier = assess(r.text, model=False).tier
+        if r.crisis or r.lookalike or tier is not None:
+            out.append((r, folded_text(r.text), int(bool(r.crisis)), tier))
+    return out
+
+
+def _fit(data: list[tuple[list[str], int]], k: int, settings: Training) -> Model:
+    w, b = train(data, k, *settings)
+    return Model({f: tuple(v) for f, v in prune(w).items()}, tuple(b), 0.5)
+
+
+def veto(rows: list[Row], check: bool) -> None:
+    picked = _veto_rows(rows)
+    if check:  # leave one writer's set out at a time; crisis rows the lists caught
+        floors = (0.005, 0.01, 0.02, 0.05, 0.1)
+        lost = dict.fromkeys(floors, 0)
+        dropped = dict.fromkeys(floors, 0)
+        caught = flagged = 0
+        for held in VETO_HOLD:
+            model = _fit(
+                [(features(v), y) for r, v, y, _ in picked if r.source != held],
+                2,
+                VETO_TRAINING,
+            )
+            for r, v, y, tier in picked:
+                if r.source != held or tier is None:
+                    continue
+                p = model.probabilities(v)[1]
+                caught += y
+                flagged += 1 - y
+                for f in floors:  # a crisis-tier hit is only lowered, never dropped
+                    lost[f] += y and tier == "urgent_review" and p < f
+                    dropped[f] += (not y) and tier == "urgent_review" and p < f
+        for f in floors:
+            print(
+                f"veto floor {f}: of {caught} crisis messages the lists flagged in "
+                f"{', '.join(VETO_HOLD)} (each left out in turn), {lost[f]} dropped; "
+                f"of {flagged} non-crisis list hits, {dropped[f]} dropped"
+            )
+        return
+    views = [v for _, v, _, _ in picked]
+    ys = [y for _, _, y, _ in picked]
+    write(
+        "safety_veto.json",
+        safety_model.VETO_CLASSES,
+        views,
+        ys,
+        1.0,
+        VETO_TRAINING,
+        VETO_FLOOR,
+    )
+
+
 def feedback(rows: list[Row], check: bool) -> None:
     rows = [r for r in rows if r.dissatisfied is not None]
     views = [feedback_model.model_view(r.text) for r in rows]
@@ -294,12 +377,14 @@ def feedback(rows: list[Row], check: bool) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="cross-validate only, write nothing")
-    ap.add_argument("--only", choices=("safety", "feedback"), help="train one model")
+    ap.add_argument("--only", choices=("safety", "veto", "feedback"), help="train one model")
     args = ap.parse_args()
     rows = load_rows()
     print(f"{len(rows)} rows from {', '.join(DEV_SETS)}")
     if args.only in (None, "safety"):
         safety(rows, args.check)
+    if args.only in (None, "veto"):
+        veto(rows, args.check)
     if args.only in (None, "feedback"):
         feedback(rows, args.check)
 

@@ -34,6 +34,7 @@ __all__ = [
     "CrisisMatch",
     "assess",
     "detect_crisis",
+    "folded_text",
     "find_crisis",
     "model_view",
 ]
@@ -279,8 +280,11 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
     context that calls for a person first), else ``urgent_review`` (a possible crisis:
     any talk of death, self-harm, weapons, violence, abuse or a medical emergency that is
     not a known look-alike), else no tier. Every language's phrases are checked, whatever
-    ``lang`` (kept for symmetry with the scorer). ``model=False`` leaves out the learned
-    net (cfbot.services.safety_model), for training and measuring the lists alone.
+    ``lang`` (kept for symmetry with the scorer). When the lists flag a text, the veto
+    model (cfbot.services.safety_model.lookalike) may drop an ``urgent_review`` hit or
+    lower a ``crisis`` hit to ``urgent_review`` if it is sure the text is a look-alike.
+    ``model=False`` leaves out both learned models, for training and measuring the lists
+    alone.
     """
     del lang
     if not text or not text.strip():
@@ -314,13 +318,17 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
             i = folded.find(found.phrase)
             if i > 0 and _NEGATED_BEFORE.search(folded[:i]):
                 demoted = True
-        if not demoted:
+        if not demoted and not (model and safety_model.lookalike(folded) is not None):
             return Assessment(CRISIS, found.category, found.phrase)
+        # a context that calls for a person first, or the veto is sure it is a
+        # look-alike: a person still reads it within minutes
         return Assessment(URGENT_REVIEW, found.category, found.phrase, demoted=True)
     for cat in CRISIS_CATEGORIES:
         hist = comp.history.get(cat)
         phrase = _first(rev.folded.get(cat), f, hist) or _first(rev.accented.get(cat), a, hist, f)
         if phrase:
+            if model and safety_model.lookalike(folded) is not None:
+                return Assessment(None)  # the veto is sure: a look-alike the lists lack
             return Assessment(URGENT_REVIEW, cat, phrase)
     return _by_model(folded, model, f)
 
@@ -337,6 +345,11 @@ def _by_model(folded: str, model: bool, blanked: str | None = None) -> Assessmen
     if guess is None:
         return Assessment(None)
     return Assessment(URGENT_REVIEW, guess[0], f"{MODEL_PHRASE}, p={guess[1]:.2f})")
+
+
+def folded_text(text: str) -> str:
+    """``text`` folded as the lists read it (what the veto model reads)."""
+    return _prepare(text)[0]
 
 
 def model_view(text: str) -> str:

@@ -7,6 +7,11 @@ person reads the message within minutes), never the high-confidence crisis tier.
 the text with the known look-alikes taken out (``crisis.model_view``). Weights:
 ``cfbot/lexicons/safety_model.json``, trained by ``benchmarks/sentiment/train_models.py``
 on development sets only (see cfbot.services.ngram_model).
+
+A second model, the veto (``safety_veto.json``), reads the whole text when the lists did
+flag it: when it is sure the text is a look-alike ("the hold music made me want to die
+lol"), an ``urgent_review`` hit is dropped and a ``crisis`` hit is lowered to
+``urgent_review`` (a person still reads it). It never removes a crisis-tier hit.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from functools import cache
 
 from cfbot.services.ngram_model import Model, load_model
 
-__all__ = ["CLASSES", "MIN_WORDS", "load", "predict"]
+__all__ = ["CLASSES", "MIN_WORDS", "VETO_CLASSES", "load", "load_veto", "lookalike", "predict"]
 
 # Class 0 is "no crisis"; the others are crisis categories (crisis.CRISIS_CATEGORIES).
 CLASSES = ("none", "self_harm", "violence_abuse", "medical_emergency")
 MIN_WORDS = 3  # shorter replies are answers ("no", "4", "all good"), not for the model
+# The second model, the veto: is a text the lists flagged a crisis or a look-alike?
+VETO_CLASSES = ("lookalike", "crisis")
 
 
 @cache
@@ -39,3 +46,25 @@ def predict(folded: str, model: Model | None = None) -> tuple[str, float] | None
         return None
     best = max(range(1, len(CLASSES)), key=lambda i: probs[i])
     return CLASSES[best], p_crisis
+
+
+@cache
+def load_veto() -> Model | None:
+    """The shipped veto model (``safety_veto.json``), or None when the file is absent."""
+    return load_model("safety_veto.json", VETO_CLASSES)
+
+
+def lookalike(folded: str, model: Model | None = None) -> float | None:
+    """P(crisis) when the veto model is sure that ``folded`` (the whole folded text, a
+    list phrase in it) is a look-alike, i.e. below the model's ``floor``; else None.
+
+    It was trained on crisis messages against look-alikes (idioms, jokes, past events
+    that are over, questions for information) that use the same alarming words, and its
+    floor was chosen leaving one writer's set out at a time, so that it lets through
+    almost every crisis (benchmarks/sentiment/train_models.py).
+    """
+    model = model or load_veto()
+    if model is None or model.floor <= 0.0:
+        return None
+    p_crisis = model.probabilities(folded)[1]
+    return p_crisis if p_crisis < model.floor else None

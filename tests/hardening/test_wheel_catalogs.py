@@ -21,6 +21,7 @@ from cfbot.services import safety_model
 reply = builtin_crisis_reply("es", "")
 print(reply)
 assert safety_model.load() is not None, "safety_model.json missing from the wheel"
+assert safety_model.load_veto() is not None, "safety_veto.json missing from the wheel"
 """
 
 
@@ -48,6 +49,7 @@ def test_installed_wheel_answers_crisis_in_spanish(tmp_path: Path) -> None:
     for lang in ("es", "so", "hmn", "vi"):
         assert f"cfbot/locales/{lang}/LC_MESSAGES/messages.po" in names, lang
     assert "cfbot/lexicons/safety_model.json" in names
+    assert "cfbot/lexicons/safety_veto.json" in names
 
     # a fresh venv with the wheel; its dependencies come from the test venv (read-only)
     env_dir = tmp_path / "venv"

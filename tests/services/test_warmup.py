@@ -11,3 +11,4 @@ def test_warm_up_loads_the_detector_and_the_models() -> None:
     assert took >= 0
     assert language._detector is not None
     assert safety_model.load() is not None and feedback_model.load() is not None
+    assert safety_model.load_veto() is not None
