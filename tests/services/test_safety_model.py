@@ -104,3 +104,46 @@ def test_cached_word_sums_give_the_same_probabilities_as_the_n_grams() -> None:
         expected = [e / sum(exps) for e in exps]
         got = model.probabilities(text)
         assert all(abs(a - b) < 1e-9 for a, b in zip(got, expected, strict=True))
+
+
+# The veto: P(crisis) of a text the lists flagged; the made-up word "zzfig" makes it sure
+# of a look-alike (a real word such as "lol" would also trip the lists' own demotion).
+SURE_LOOKALIKE = Model({"w zzfig": (9.0, 0.0)}, (0.0, 0.0), 1.0, floor=0.005)
+
+
+def test_veto_drops_an_urgent_review_hit_it_is_sure_of(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "the sign out front is dead zzfig"
+    assert assess(text, model=False).tier == URGENT_REVIEW
+    monkeypatch.setattr(safety_model, "load_veto", lambda: SURE_LOOKALIKE)
+    assert assess(text).tier is None
+    # unsure (no "zzfig": P(crisis) 0.5): the hit stands; without the models it stands too
+    assert assess("the sign out front is dead").tier == URGENT_REVIEW
+    assert assess(text, model=False).tier == URGENT_REVIEW
+
+
+def test_veto_only_lowers_a_crisis_tier_hit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety_model, "load_veto", lambda: SURE_LOOKALIKE)
+    got = assess("i took all my pills an hour ago zzfig")
+    assert got.tier == URGENT_REVIEW and got.demoted and got.phrase == "took all my pills"
+    assert assess("i took all my pills an hour ago").tier == CRISIS
+
+
+def test_without_the_veto_file_nothing_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety_model, "load_veto", lambda: None)
+    assert assess("the sign out front is dead zzfig").tier == URGENT_REVIEW
+    assert safety_model.lookalike("anything at all") is None
+
+
+def test_shipped_veto_loads_with_a_floor_and_keeps_clear_crises() -> None:
+    veto = safety_model.load_veto()
+    assert veto is not None and 0.0 < veto.floor <= 0.05
+    for text in (
+        "i want to kill myself tonight",
+        "my husband hit me again and took the kids",
+        "mi hijo se tomo el cloro y esta vomitando",
+        "i took all my pills an hour ago",
+    ):
+        assert assess(text).tier is not None, text
+    # a plain figure of speech the lists flag is dropped by the shipped veto
+    assert assess("your website is dead, i tried 5 times", model=False).tier == URGENT_REVIEW
+    assert assess("your website is dead, i tried 5 times").tier is None
