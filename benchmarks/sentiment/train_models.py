@@ -197,6 +197,12 @@ def prune(weights: dict[str, list[float]], keep: int = KEEP) -> dict[str, list[f
     return {f: [round(x, 4) for x in w] for f, w in ranked[:keep]}
 
 
+def _fit(data: list[tuple[list[str], int]], k: int, settings: Training) -> Model:
+    """A model trained on ``data``, pruned as shipped (threshold unused)."""
+    w, b = train(data, k, *settings)
+    return Model({f: tuple(v) for f, v in prune(w).items()}, tuple(b), 0.5)
+
+
 def out_of_fold(
     views: list[str],
     ys: list[int],
@@ -210,8 +216,7 @@ def out_of_fold(
     enc = [(features(v), y) for v, y in zip(views, ys, strict=True)]
     probs: list[tuple[float, ...]] = [(1.0,) + (0.0,) * (k - 1)] * len(views)
     for part in range(folds):
-        w, b = train([e for e, f in zip(enc, fold_of, strict=True) if f != part], k, *settings)
-        model = Model({f: tuple(v) for f, v in prune(w).items()}, tuple(b), 0.5)
+        model = _fit([e for e, f in zip(enc, fold_of, strict=True) if f != part], k, settings)
         for i, v in enumerate(views):
             if fold_of[i] == part and len(v.split()) >= min_words:
                 probs[i] = model.probabilities(v)
@@ -284,11 +289,6 @@ def _veto_rows(rows: list[Row]) -> list[tuple[Row, str, int, str | None]]:
         if r.crisis or r.lookalike or tier is not None:
             out.append((r, folded_text(r.text), int(bool(r.crisis)), tier))
     return out
-
-
-def _fit(data: list[tuple[list[str], int]], k: int, settings: Training) -> Model:
-    w, b = train(data, k, *settings)
-    return Model({f: tuple(v) for f, v in prune(w).items()}, tuple(b), 0.5)
 
 
 def veto(rows: list[Row], check: bool) -> None:
