@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cfbot.services.crisis import CRISIS, assess
+from cfbot.services.crisis import CRISIS, URGENT_REVIEW, assess
 
 CRISIS_TIER = [
     # a weapon and a threat aimed at the client or the family
@@ -48,3 +48,34 @@ def test_weapon_threats_and_saved_means_are_crisis_tier(text: str) -> None:
 @pytest.mark.parametrize("text", QUIET)
 def test_their_look_alikes_stay_out_of_the_crisis_tier(text: str) -> None:
     assert assess(text).tier != CRISIS, (text, assess(text))
+
+
+# Kinds that train_c (a training set, opened after its first measurement) showed the
+# lists lacked; the sentences here are written for the test, in other words.
+EITHER = [
+    "after work im heading to the bridge. tell my sister sorry",
+    "i keep picturing driving my truck into a wall on the highway",
+    "please say goodbye to everyone for me",
+    "he put his hands on me again last night",
+    "she says if i call the police she'll kill me",
+    "my husband says he will burn the house down with me inside",
+    "i mixed my sleeping pills with whiskey on purpose",
+    "im done after tonight. tired of being tired",
+    "if they yell at me again tomorrow im bringing my piece to work",
+    "mi hijo se tomo gasolina del garage y esta tosiendo",
+    "me apreto el cuello anoche hasta que no podia respirar bien",
+    "mi hija se tomo un puno de pastillas y esta muy dormida",
+    "oigo voces que me dicen que lastime a mis hijos",
+    "mi hijo me encierra y se queda con mi cheque",
+    "mi bebe tiene calentura y no se despierta",
+    "manana me quito la vida",
+    "el vecino la manosea cuando la cuido",
+    "despidanme de mi familia",
+    "voy a regresar a balacear a todos",
+    "mua than roi, toi nay dong kin cua",
+]
+
+
+@pytest.mark.parametrize("text", EITHER)
+def test_train_c_kinds_reach_a_tier(text: str) -> None:
+    assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
