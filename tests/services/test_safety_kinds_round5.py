@@ -79,3 +79,22 @@ EITHER = [
 @pytest.mark.parametrize("text", EITHER)
 def test_train_c_kinds_reach_a_tier(text: str) -> None:
     assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
+
+
+# A crisis that is over ("years ago", "got help", "in 2019", "I thought I was") goes to
+# a person (urgent_review), not the immediate crisis reply.
+PAST = [
+    "back in 2018 i overdosed, 5 years clean now thanks to yall",
+    "i thought i was having a heart attack but it was a panic attack",
+    "hace anos pense en el suicidio pero recibi ayuda, ya estoy bien",
+    "pense que me estaba dando un infarto, era ansiedad",
+    "sannado ka hor waan is dili lahaa, caawimaad ayaan helay",
+    "kuv tus txiv qub ntaus kuv tab sis 6 xyoos lawm",
+    "chong cu danh toi nhung da 3 nam roi, gio toi on",
+]
+
+
+@pytest.mark.parametrize("text", PAST)
+def test_a_crisis_that_is_over_goes_to_a_person(text: str) -> None:
+    a = assess(text, model=False)
+    assert a.tier == URGENT_REVIEW and a.demoted, (text, a)
