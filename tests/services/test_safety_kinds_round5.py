@@ -26,6 +26,14 @@ CRISIS_TIER = [
     "tengo pastillas guardadas y esta noche me las tomo",
     "ya junte suficientes pastillas para no despertar",
     "tonight i'm going to take all my pills",
+    # kinds the veto was too sure were look-alikes when a writer's set was left out
+    # (the crisis tier is only ever lowered by the veto, never dropped)
+    "my daughter drank some of the bleach under the sink",
+    "my son drank out of the antifreeze bottle in the garage",
+    "wiilkayga ayaa cabtay bleach-ka",
+    "mi novio me estaba ahorcando anoche",
+    "a guy outside is saying he'll come in and kill me",
+    "i think about dying pretty much every day",
 ]
 
 QUIET = [
