@@ -106,3 +106,36 @@ PAST = [
 def test_a_crisis_that_is_over_goes_to_a_person(text: str) -> None:
     a = assess(text, model=False)
     assert a.tier == URGENT_REVIEW and a.demoted, (text, a)
+
+
+# Kinds the lists still lacked on the training sets after retraining (the learned net
+# did not hold them either); written here in other words.
+MORE = [
+    "i feel like i could hurt my baby, i put him down and walked out",
+    "siento que le puedo hacer dano a mi bebe",
+    "he cried all night and i almost shook him",
+    "i'm going to burn that office down if i dont get the papers",
+    "si no me ayudan le prendo fuego a la clinica",
+    "lan sau toi mang sung toi day",
+    "my boss has my passport and doesn't let me leave the house",
+    "they dont give grandma her insulin on purpose",
+    "a mi abuelo no le dan su insulina",
+    "ya regale todas mis cosas, no me llamen",
+    "manana me meto al rio y ya",
+    "que descansen todos de mi",
+    "my stepbrother forces me and i'm 15",
+    "no fue con mi consentimiento",
+]
+
+
+@pytest.mark.parametrize("text", MORE)
+def test_more_kinds_reach_a_tier(text: str) -> None:
+    assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["they forced me to wait 2 hours", "the shot could hurt my arm", "me obligaron a esperar"],
+)
+def test_the_new_kinds_leave_complaints_alone(text: str) -> None:
+    assert assess(text, model=False).tier is None, text
