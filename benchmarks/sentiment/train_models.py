@@ -60,6 +60,10 @@ DEV_SETS = (
     "blind7",
     "train_a",
     "train_b",
+    "blind8",
+    "blind9",
+    "train_c",
+    "train_d",
 )
 KEEP = 20000  # n-grams kept per model (largest weights)
 SAFETY_MAX_FALSE = 0.02  # share of non-crisis replies the safety model may flag
@@ -68,10 +72,11 @@ FEEDBACK_MAX_FALSE = 0.05  # share of ok replies the feedback model may turn int
 # cross-validation (0.1: en false alarms 0.11 -> 0.08 for recall 0.912 -> 0.906).
 FEEDBACK_FLOOR = 0.1
 # Below this P(crisis) the veto drops a list hit; chosen leaving one writer's set out at
-# a time (train_mix, blind5-7, train_a, train_b; `--check --only veto`): of 669 crisis
-# messages the lists flagged none dropped, of 289 non-crisis list hits 115 dropped
-# (0.01 dropped 128 and one crisis).
-VETO_FLOOR = 0.005
+# a time (VETO_HOLD; `--check --only veto`): of 1,138 crisis messages the lists flagged
+# none dropped, of 562 non-crisis list hits 320 dropped. 0.03 also dropped no crisis
+# (347 false hits) and 0.04 dropped one (its P was 0.038): 0.02 keeps a margin of about
+# half the lowest P a crisis message got.
+VETO_FLOOR = 0.02
 
 
 # AdaGrad settings per model; a small rate keeps the probabilities from saturating
@@ -85,7 +90,18 @@ SAFETY_TRAINING = Training(epochs=4, rate=0.3, l2=1e-2)
 FEEDBACK_TRAINING = Training(epochs=6, rate=0.01, l2=1e-2)
 VETO_TRAINING = Training(epochs=6, rate=0.05, l2=1e-2)
 # sets written apart from the lists' tuning, each left out in turn to choose VETO_FLOOR
-VETO_HOLD = ("train_mix", "blind5", "blind6", "blind7", "train_a", "train_b")
+VETO_HOLD = (
+    "train_mix",
+    "blind5",
+    "blind6",
+    "blind7",
+    "train_a",
+    "train_b",
+    "blind8",
+    "blind9",
+    "train_c",
+    "train_d",
+)
 KIND_CATEGORY = {
     "medical": "medical_emergency",
     "overdose": "medical_emergency",
@@ -294,7 +310,7 @@ def _veto_rows(rows: list[Row]) -> list[tuple[Row, str, int, str | None]]:
 def veto(rows: list[Row], check: bool) -> None:
     picked = _veto_rows(rows)
     if check:  # leave one writer's set out at a time; crisis rows the lists caught
-        floors = (0.005, 0.01, 0.02, 0.05, 0.1)
+        floors = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.1)
         lost = dict.fromkeys(floors, 0)
         dropped = dict.fromkeys(floors, 0)
         caught = flagged = 0
