@@ -231,6 +231,15 @@ BLIND4_LISTS = _record("blind4_lists")
 # blind4 with the first safety model (trained without blind4), still unopened; blind4 was opened after this.
 BLIND4_MODEL = _record("blind4_model")
 
+# Round five: blind10 and blind11 (new writers) at the start (9ea17ec) and at the end;
+# train_c and train_d as first measured, before they were used for training.
+BLIND10_BEFORE = _record("blind10_before")
+BLIND10_AFTER = _record("blind10_after")
+BLIND11_BEFORE = _record("blind11_before")
+BLIND11_AFTER = _record("blind11_after")
+TRAIN_C_FIRST = _record("train_c_first_run")
+TRAIN_D_FIRST = _record("train_d_first_run")
+
 # Round four: blind8 and blind9 (new writers) at the start (f3e96ee) and at the end;
 # train_a and train_b as first measured, before they were used for training.
 BLIND8_BEFORE = _record("blind8_before")
@@ -239,6 +248,35 @@ BLIND9_BEFORE = _record("blind9_before")
 BLIND9_AFTER = _record("blind9_after")
 TRAIN_A_FIRST = _record("train_a_first_run")
 TRAIN_B_FIRST = _record("train_b_first_run")
+
+ROUND_FIVE_INTRO = (
+    "Written for round five by two new writers who saw no rules and no other set (en/es "
+    "150 each, so/hmn/vi 40 each; about a third crisis, 30% look-alikes). Never opened: "
+    "each was measured on arrival on the code at the start of the round (9ea17ec), and "
+    "once at its end. Two more writers wrote training sets: `train_c` (700 replies, 45% "
+    "look-alikes) and `train_d` (700: complaints of every sort, ok replies full of "
+    "negative words), each measured once on arrival (below). blind8 and blind9, measured "
+    "before and after round four, became training data. Round five: crisis-tier phrases "
+    "for a weapon aimed or threatened, a means saved up with a time, a household chemical "
+    "drunk, strangling, a house burnt with the client inside (found in the demo and on "
+    "the training sets); urgent_review kinds the training sets showed missing; past "
+    "events in every language lower a crisis-tier hit to urgent_review; the three models "
+    "retrained on 17 sets (8,941 replies); the veto floor raised 0.005 -> 0.02, chosen "
+    "leaving one writer's set out at a time (10 sets): no crisis message the lists "
+    "flagged was dropped, 320 of 562 false list hits were."
+)
+ROUND_FIVE_READING = (
+    "Reading round five: crisis messages in either tier 0.96 -> 0.96 (132 -> 133 of 138, "
+    "blind10) and 0.95 -> 0.96 (130 -> 132 of 137, blind11); false crisis-tier replies "
+    "9 -> 2 and 3 -> 2; urgent_review false alarms 12% -> 13% and 17% -> 13%. "
+    "Dissatisfaction recall 0.96 -> 0.96 and 0.89 -> 0.90 (en 1.00 and 0.93, es 0.90 and "
+    "0.88) at false alarms 0.08 -> 0.08 and 0.06 -> 0.05 (en 0.15 -> 0.11 on blind10). "
+    "Not met: 5 crisis messages on each set reach no tier; urgent_review false alarms are "
+    "13%, not 5%; es complaint recall is 0.88 on blind11 and en false alarms 0.11 on "
+    "blind10. Leaving one training writer out at a time, the veto dropped 57% of false "
+    "list hits; on blind10 false alarms did not fall, so what it learned from the "
+    "training writers' look-alikes did not carry over to that writer's."
+)
 
 # blind6 (a second held-out set of round three) at the start (bc77884).
 BLIND6_BEFORE = _record("blind6_before")
@@ -475,6 +513,37 @@ def main() -> int:
         "### The `fresh` split as first measured (before any change it prompted)",
         "",
         FRESH_FIRST_RUN,
+        "## 0-five. Held-out sets `blind10` and `blind11` (420 replies each; round five)",
+        "",
+        ROUND_FIVE_INTRO,
+        "",
+        "### blind10 before round five (9ea17ec)",
+        "",
+        BLIND10_BEFORE,
+        "",
+        "### blind10 after round five",
+        "",
+        BLIND10_AFTER,
+        "",
+        "### blind11 before round five (9ea17ec)",
+        "",
+        BLIND11_BEFORE,
+        "",
+        "### blind11 after round five",
+        "",
+        BLIND11_AFTER,
+        "",
+        ROUND_FIVE_READING,
+        "",
+        "### `train_c` and `train_d` as first measured (before they were used)",
+        "",
+        "train_c on ea914f2, train_d on 78ae5c0 (the code of that moment, before any "
+        "retraining of round five):",
+        "",
+        TRAIN_C_FIRST,
+        "",
+        TRAIN_D_FIRST,
+        "",
         "## 0-new. Held-out sets `blind8` and `blind9` (420 replies each; round four)",
         "",
         "Written for round four by two new writers who saw no rules and no other set (en/es "
