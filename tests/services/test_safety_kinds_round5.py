@@ -139,3 +139,46 @@ def test_more_kinds_reach_a_tier(text: str) -> None:
 )
 def test_the_new_kinds_leave_complaints_alone(text: str) -> None:
     assert assess(text, model=False).tier is None, text
+
+
+# blind10, opened after its before and after figures were recorded: kinds of its misses
+# and of its false alarms, written here in other words.
+BLIND10_MISSES = [
+    "my daughter drank the washer fluid from the truck",
+    "sitting in the garage with the engine running",
+    "i'm on the river bridge right now looking down at the water",
+    "da igual, el lunes ya no estoy",
+    "kuv yeej tsis nyob lawm",
+    # a poison swallowed stays a crisis even when asked as a question about the poison
+    "my toddler ate some of the rat poison, is that dangerous",
+    "mi bebe se comio el veneno para ratas, es peligroso?",
+    "el nino se comio unas bolitas del veneno pa ratas, cuantas son peligrosas",
+]
+
+BLIND10_LOOKALIKES = [
+    "my sister says i'll die when i see the bill, how much is it",
+    "mi prima dice que me voy a morir cuando vea la factura jaja",
+    "is mouse poison safe with a dog in the house",
+    "es peligroso el veneno para hormigas con ninos en la casa?",
+    "sunta jiirka ma khatar baa",
+    "bleeding gums again, need a cleaning",
+    "la recepcionista me mato con la mirada",
+    "my wife is gonna kill me, i forgot to pick up her meds",
+    "the pharmacy almost gave the wrong dose, would have overdosed my son",
+    "kiniinka dhiig-karka ayaa iga dhammaaday",
+    "gacanta ayaa i dhintay",
+    "taleefankaygii wuu dhintay",
+    "uống cà phê quá liều nên hơi run",
+    "đi bộ nhiều chân mỏi muốn chết",
+    "que calor en la sala, me estaba asfixiando",
+]
+
+
+@pytest.mark.parametrize("text", BLIND10_MISSES)
+def test_blind10_kinds_reach_a_tier(text: str) -> None:
+    assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
+
+
+@pytest.mark.parametrize("text", BLIND10_LOOKALIKES)
+def test_blind10_look_alike_kinds_stay_out(text: str) -> None:
+    assert assess(text, model=False).tier is None, (text, assess(text, model=False))
