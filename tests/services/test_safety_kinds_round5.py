@@ -34,6 +34,9 @@ CRISIS_TIER = [
     "mi novio me estaba ahorcando anoche",
     "a guy outside is saying he'll come in and kill me",
     "i think about dying pretty much every day",
+    # fever in a baby a few weeks old is an emergency
+    "mi bebe de 3 semanas tiene 39 de fiebre",
+    "my 2 week old has a fever of 101 and wont eat",
 ]
 
 QUIET = [
