@@ -64,6 +64,8 @@ DEV_SETS = (
     "blind9",
     "train_c",
     "train_d",
+    "blind10",
+    "blind11",
 )
 KEEP = 20000  # n-grams kept per model (largest weights)
 SAFETY_MAX_FALSE = 0.02  # share of non-crisis replies the safety model may flag
@@ -72,11 +74,11 @@ FEEDBACK_MAX_FALSE = 0.05  # share of ok replies the feedback model may turn int
 # cross-validation (0.1: en false alarms 0.11 -> 0.08 for recall 0.912 -> 0.906).
 FEEDBACK_FLOOR = 0.1
 # Below this P(crisis) the veto drops a list hit; chosen leaving one writer's set out at
-# a time (VETO_HOLD; `--check --only veto`): of 1,138 crisis messages the lists flagged
-# none dropped, of 562 non-crisis list hits 320 dropped. 0.03 also dropped no crisis
-# (347 false hits) and 0.04 dropped one (its P was 0.038): 0.02 keeps a margin of about
-# half the lowest P a crisis message got.
-VETO_FLOOR = 0.02
+# a time (VETO_HOLD, 12 sets; `--check --only veto`): of 1,361 crisis messages the lists
+# flagged none dropped at 0.05 or below, and 421 of 648 false list hits at 0.04. The
+# lowest P an urgent_review crisis message got was 0.084 (0.1 dropped two): 0.04 keeps a
+# margin of about half of it. (Round four: 0.005; round five, first pass: 0.02.)
+VETO_FLOOR = 0.04
 
 
 # AdaGrad settings per model; a small rate keeps the probabilities from saturating
@@ -101,6 +103,8 @@ VETO_HOLD = (
     "blind9",
     "train_c",
     "train_d",
+    "blind10",
+    "blind11",
 )
 KIND_CATEGORY = {
     "medical": "medical_emergency",
