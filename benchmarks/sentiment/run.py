@@ -237,6 +237,8 @@ BLIND10_BEFORE = _record("blind10_before")
 BLIND10_AFTER = _record("blind10_after")
 BLIND11_BEFORE = _record("blind11_before")
 BLIND11_AFTER = _record("blind11_after")
+BLIND12_BEFORE = _record("blind12_before")
+BLIND12_AFTER = _record("blind12_after")
 TRAIN_C_FIRST = _record("train_c_first_run")
 TRAIN_D_FIRST = _record("train_d_first_run")
 
@@ -264,6 +266,28 @@ ROUND_FIVE_INTRO = (
     "retrained on 17 sets (8,941 replies); the veto floor raised 0.005 -> 0.02, chosen "
     "leaving one writer's set out at a time (10 sets): no crisis message the lists "
     "flagged was dropped, 320 of 562 false list hits were."
+)
+ROUND_FIVE_SECOND_PASS = (
+    "After blind10 and blind11 were measured after the first pass, both became training "
+    "data (blind10 was opened: its misses and false alarms gave the kinds of the second "
+    "pass), and a fifth writer wrote `blind12`, measured on arrival at the end of the "
+    "first pass and once at the end of the second, never opened. The second pass: "
+    "crisis-tier phrases for fuels and washer fluid drunk, a pest poison eaten, fever in "
+    "a baby a few weeks old; urgent_review kinds (a running engine in the garage, on a "
+    "bridge looking down); look-alikes (dying at the bill, asking whether a pest poison "
+    "is safe, bleeding gums, a killing look, blood pressure in Somali and Hmong); the "
+    "models retrained on 19 sets (9,781 replies); the veto floor 0.02 -> 0.04, chosen "
+    "leaving one writer's set out at a time over 12 sets (no crisis message the lists "
+    "flagged dropped; 421 of 648 false list hits dropped)."
+)
+ROUND_FIVE_SECOND_READING = (
+    "Reading the second pass (blind12): crisis messages in either tier 0.95 -> 0.95 "
+    "(123 -> 124 of 130), false crisis-tier replies 7 -> 7, urgent_review false alarms "
+    "11% -> 9%; dissatisfaction recall 0.88 -> 0.88 (en 0.95 -> 0.92, es 0.86 -> 0.86) "
+    "at false alarms 0.05 -> 0.04. On three writers who never saw the rules, round five "
+    "moved false alarms a few points and recall in either tier about one message per "
+    "set: what is learned from one writer's look-alikes and crisis wording carries over "
+    "to the next only in part. Six crisis messages of 130 still reach no tier."
 )
 ROUND_FIVE_READING = (
     "Reading round five: crisis messages in either tier 0.96 -> 0.96 (132 -> 133 of 138, "
@@ -370,18 +394,24 @@ def vader_paper() -> tuple[list[list[str]], str | None]:
     return table, None
 
 
-def _per_call_us(fn: Callable[[], object], n: int, repeat: int = 5) -> float:
-    best = float("inf")
+def _interleaved_us(
+    fns: dict[str, Callable[[], object]], n: int, repeat: int = 7
+) -> dict[str, float]:
+    """Best-of-``repeat`` microseconds per call of each function, the functions taking
+    turns within every round: this machine has slow spells, and timing one function
+    after another let a spell fall on one side of a ratio."""
+    best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
-        t0 = time.perf_counter_ns()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter_ns() - t0) / n / 1000)
+        for name, fn in fns.items():
+            t0 = time.perf_counter_ns()
+            for _ in range(n):
+                fn()
+            best[name] = min(best[name], (time.perf_counter_ns() - t0) / n / 1000)
     return best
 
 
 def cost(rows: list[dict[str, str]]) -> list[list[str]]:
-    """Median-free, best-of-5 microseconds per reply over the labelled set."""
+    """Best-of-7 microseconds per reply over the labelled set, interleaved."""
     texts = [(r["text"], r["lang"], r["question"]) for r in rows]
     en = [t for t in texts if t[1] == "en"]
     classify(*texts[0])  # warm caches: lexicons, VADER, compiled patterns
@@ -393,11 +423,16 @@ def cost(rows: list[dict[str, str]]) -> list[list[str]]:
             it["i"] = (it["i"] + 1) % len(sample)
             return sample[it["i"]]
 
-        n = len(sample) * 4
-        plain = _per_call_us(lambda nxt=nxt: vader_compound(nxt()[0]), n)
-        ours = _per_call_us(lambda nxt=nxt: score(*nxt()), n)
-        full = _per_call_us(lambda nxt=nxt: classify(*nxt()), n)
-        crisis = _per_call_us(lambda nxt=nxt: assess(nxt()[0]), n)
+        us = _interleaved_us(
+            {
+                "plain": lambda nxt=nxt: vader_compound(nxt()[0]),
+                "ours": lambda nxt=nxt: score(*nxt()),
+                "full": lambda nxt=nxt: classify(*nxt()),
+                "crisis": lambda nxt=nxt: assess(nxt()[0]),
+            },
+            len(sample) * 2,
+        )
+        plain, ours, full, crisis = us["plain"], us["ours"], us["full"], us["crisis"]
         out.append(
             [
                 label,
@@ -534,6 +569,20 @@ def main() -> int:
         BLIND11_AFTER,
         "",
         ROUND_FIVE_READING,
+        "",
+        "### blind12: a second pass of round five",
+        "",
+        ROUND_FIVE_SECOND_PASS,
+        "",
+        "Before (ead8d76, the end of the first pass):",
+        "",
+        BLIND12_BEFORE,
+        "",
+        "After:",
+        "",
+        BLIND12_AFTER,
+        "",
+        ROUND_FIVE_SECOND_READING,
         "",
         "### `train_c` and `train_d` as first measured (before they were used)",
         "",
@@ -768,7 +817,8 @@ def main() -> int:
         "",
         "## 4. Cost per reply",
         "",
-        "Best of 5 passes over the labelled replies; single thread.",
+        "Best of 7 passes over the labelled replies, the four functions taking turns in "
+        "every pass (this machine has slow spells); single thread.",
         "",
         md_table(k_head, k_table),
         "",
@@ -779,6 +829,13 @@ def main() -> int:
         "added the two learned models (about 30 µs on a free-text reply). What keeps "
         "classify() above 3x: lingua on replies with unknown words (75-100 µs a call, "
         "about 4x VADER by itself), and assess() plus score() already near 5x together.",
+        "",
+        "Round five ran on a new machine, where the same code is slower against VADER than "
+        "where round four's table was taken (round four: classify() 10.30x / 11.31x). "
+        "Measured here, alternating the code of the round's start (9ea17ec) and its end "
+        "twice over the labelled replies (VADER about 22 µs a call both ways), classify() "
+        "was 13.9x and 15.7x before against 14.4x and 18.1x after, and assess() 3.9x and "
+        "4.7x against 4.6x and 5.4x: the round's new phrases cost about 15% of assess().",
         "",
         "## What changed after the first run",
         "",
