@@ -92,11 +92,6 @@ EITHER = [
 ]
 
 
-@pytest.mark.parametrize("text", EITHER)
-def test_train_c_kinds_reach_a_tier(text: str) -> None:
-    assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
-
-
 # A crisis that is over ("years ago", "got help", "in 2019", "I thought I was") goes to
 # a person (urgent_review), not the immediate crisis reply.
 PAST = [
@@ -136,17 +131,12 @@ MORE = [
 ]
 
 
-@pytest.mark.parametrize("text", MORE)
-def test_more_kinds_reach_a_tier(text: str) -> None:
-    assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["they forced me to wait 2 hours", "the shot could hurt my arm", "me obligaron a esperar"],
-)
-def test_the_new_kinds_leave_complaints_alone(text: str) -> None:
-    assert assess(text, model=False).tier is None, text
+# complaints that share the new kinds' words
+SHARED_WORDS = [
+    "they forced me to wait 2 hours",
+    "the shot could hurt my arm",
+    "me obligaron a esperar",
+]
 
 
 # blind10, opened after its before and after figures were recorded: kinds of its misses
@@ -182,11 +172,11 @@ BLIND10_LOOKALIKES = [
 ]
 
 
-@pytest.mark.parametrize("text", BLIND10_MISSES)
-def test_blind10_kinds_reach_a_tier(text: str) -> None:
+@pytest.mark.parametrize("text", [*EITHER, *MORE, *BLIND10_MISSES])
+def test_the_lists_alone_put_these_kinds_in_a_tier(text: str) -> None:
     assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
 
 
-@pytest.mark.parametrize("text", BLIND10_LOOKALIKES)
-def test_blind10_look_alike_kinds_stay_out(text: str) -> None:
+@pytest.mark.parametrize("text", [*SHARED_WORDS, *BLIND10_LOOKALIKES])
+def test_their_look_alikes_get_no_tier(text: str) -> None:
     assert assess(text, model=False).tier is None, (text, assess(text, model=False))
