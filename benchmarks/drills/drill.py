@@ -396,10 +396,12 @@ def main(argv: list[str] | None = None) -> int:
         drill.start()
         drill.load()
         if "c" in drill.drills:
-            # keep SMTP down until an alert mail has actually failed once
+            # keep SMTP down until an alert mail has actually failed once: a try still in
+            # flight ('sending', attempts already counted) could yet succeed once SMTP is
+            # back, and then nothing was retried
             until = time.monotonic() + 45
             while time.monotonic() < until and not drill.rows(
-                "SELECT 1 FROM mailout WHERE attempts > 0 AND status <> 'sent'"
+                "SELECT 1 FROM mailout WHERE attempts > 0 AND status IN ('pending', 'failed')"
             ):
                 time.sleep(1)
             drill.start_smtp()
