@@ -115,7 +115,8 @@ KIND_CATEGORY = {
 
 class Row:
     """One labelled reply: text, survey language, question, crisis category or None,
-    dissatisfied (None when unknown, e.g. safety_dev)."""
+    dissatisfied (None when unknown, e.g. safety_dev), whether it is a look-alike, the
+    set it came from, and the tier the phrase lists alone give it (asked once here)."""
 
     def __init__(
         self,
@@ -126,10 +127,11 @@ class Row:
         dissatisfied: bool | None,
         lookalike: bool = False,
         source: str = "",
+        listed: str | None = None,
     ) -> None:
         self.text, self.lang, self.question = text, lang, question
         self.crisis, self.dissatisfied = crisis, dissatisfied
-        self.lookalike, self.source = lookalike, source
+        self.lookalike, self.source, self.listed = lookalike, source, listed
 
 
 def load_rows(names: tuple[str, ...] = DEV_SETS) -> list[Row]:
@@ -147,11 +149,13 @@ def load_rows(names: tuple[str, ...] = DEV_SETS) -> list[Row]:
                 else:  # feedback_labelled: crisis column holds the category
                     crisis, kind = bool(r["crisis"]), r["crisis"]
                     dis = None if crisis else r["dissatisfied"] == "1"
+                lists = assess(text, model=False)
                 cat = None
                 if crisis:
-                    cat = assess(text, model=False).category or KIND_CATEGORY.get(kind) or kind
+                    cat = lists.category or KIND_CATEGORY.get(kind) or kind
                     cat = cat if cat in safety_model.CLASSES[1:] else "self_harm"
-                rows.append(Row(text, lang, question, cat, dis, kind == "lookalike", name))
+                lookalike = kind == "lookalike"
+                rows.append(Row(text, lang, question, cat, dis, lookalike, name, lists.tier))
     return rows
 
 
@@ -267,7 +271,7 @@ def write(
 def safety(rows: list[Row], check: bool) -> None:
     views = [model_view(r.text) for r in rows]
     ys = [safety_model.CLASSES.index(r.crisis or "none") for r in rows]
-    listed = [assess(r.text, model=False).tier is not None for r in rows]
+    listed = [r.listed is not None for r in rows]
     probs = out_of_fold(
         views, ys, len(safety_model.CLASSES), safety_model.MIN_WORDS, SAFETY_TRAINING
     )
@@ -291,12 +295,11 @@ def safety(rows: list[Row], check: bool) -> None:
 def _veto_rows(rows: list[Row]) -> list[tuple[Row, str, int, str | None]]:
     """Rows the veto learns from: crisis messages, look-alikes and anything the lists
     flag, each with its folded text, 1 for crisis, and the lists' tier."""
-    out = []
-    for r in rows:
-        tier = assess(r.text, model=False).tier
-        if r.crisis or r.lookalike or tier is not None:
-            out.append((r, folded_text(r.text), int(bool(r.crisis)), tier))
-    return out
+    return [
+        (r, folded_text(r.text), int(bool(r.crisis)), r.listed)
+        for r in rows
+        if r.crisis or r.lookalike or r.listed is not None
+    ]
 
 
 def veto(rows: list[Row], check: bool) -> None:
