@@ -1,6 +1,8 @@
-"""Round five: explicit threats with a weapon, and a plan with a means and a time, must
-reach the crisis tier, not only urgent_review (both were found in the demo). The
-sentences are written here, not copied from any data set."""
+"""Round five's safety kinds: crisis-tier phrasings (a weapon aimed or threatened and a
+means saved up with a time, both found in the demo; poisonings, strangling, a baby's
+fever), urgent_review kinds the training sets and blind10 showed missing, past events
+that go to a person, and the look-alikes that must stay out. The sentences are written
+here, not copied from any data set."""
 
 from __future__ import annotations
 
