@@ -1,0 +1,86 @@
+"""Round six's safety kinds, learned from blind12 after its before and after figures
+were taken (it is a development set now): goodbyes that name a last visit, self-harm
+marks, forced labour (a passport kept, no pay, threats of immigration), an
+arrangement for the children; and the look-alikes it showed in the lists: screening
+questions answered no, information about suicide or overdose, occupations that see
+overdoses, relatives who died long ago, smells, gums, hunting, bruises after a needle.
+The sentences are written here, not copied from the set."""
+
+from __future__ import annotations
+
+import pytest
+
+from cfbot.services.crisis import CRISIS, URGENT_REVIEW, assess
+
+# Each must reach a tier on the lists alone (the learned net is not counted on).
+MISSES = [
+    "sorry if the nurse saw my wrists, it happened again this week",
+    "i know the doctor noticed the cuts on my wrists",
+    "that was my last visit ever, my mind is made up",
+    "5 out of 5. last appointment ever for me",
+    "muchas gracias, esta fue mi ultima consulta, ya no me van a volver a ver",
+    "no me volveran a ver, gracias por todo",
+    "my boss took my passport and says i owe him 10k before i can leave",
+    "they keep our passports and don't pay us, we sleep in the back of the shop",
+    "el patron se quedo con mi pasaporte y no nos paga nada",
+    "dormimos en la bodega y el jefe dice que si nos vamos nos reporta a migracion",
+    "chủ giữ hộ chiếu của tôi và không trả lương mấy tháng nay",
+    "chu tiem giu giay to cua toi, khong cho toi di dau",
+    "chắc tôi đi luôn cho nhẹ nợ, các con đã có ông bà lo",
+    "con cai da co ong ba lo roi, toi khong lo gi nua",
+]
+
+# Each must get no tier on the lists alone.
+LOOKALIKES = [
+    "the nurse asked me if i ever wanted to hurt myself, i told her no, so many questions",
+    "they asked twice whether i wanted to kill myself. i said no. felt like a checklist",
+    "me preguntaron dos veces si queria hacerme dano, les dije que no",
+    "do you have flyers on suicide rates for teens? for my youth group",
+    "casi le pego un grito al guardia de lo grosero que fue",
+    "the domestic violence ad on the tv in the lobby was way too loud",
+    "el video de sobredosis en la sala de espera estaba muy fuerte",
+    "the overdose poster in the hallway is only in english",
+    "i'll die on that hill, the parking is awful",
+    "my toddler bumps his head on everything, is that normal",
+    "mi bebe se pega en la cabeza con todo, es normal?",
+    "the gun lock from yall works great, the shotgun stays locked",
+    "my aunt says the shots kill people, i told her that's not true",
+    "la vecina dice que la vacuna mata, yo no le creo",
+    "i'm a paramedic so i see overdoses all the time, just here for my hep b shot",
+    "soy enfermera de urgencias, veo sobredosis cada semana, solo vine por mi prueba",
+    "awowgay wuxuu dhintay sanadkii hore, hadda ayeeyo ayaan keenaa",
+    "dad badan ayaa ku dhintay tuuladayada dagaalka ka hor",
+    "kuv yawg tuag xyoo tas los, kuv coj kuv pog tuaj",
+    "the bathroom smelled like something died in there",
+    "musqusha waxay u uraysay sidii wax dhintay",
+    "chav dej tsw li nas tuag",
+    "ilkaha ayaa dhiig iga yimaada markaan cadayo",
+    "kuv cov hniav los ntshav thaum kuv txhuam",
+    "markii dhiigga la iga qaadayay ayaan ku dhawaaday inaan suuxo",
+    "kuv tij laug mus tua nqaij hnub so",
+    "y tá chích ba lần mới được, tay tôi bầm tím",
+]
+
+# A past event with the client safe now: a crisis-tier phrase goes to a person, not to
+# the immediate crisis reply.
+PAST = [
+    "tus qub txiv tau ntaus kuv thaum ub, tam sim no kuv nyab xeeb lawm",
+    "chồng cũ ngày xưa đánh tôi, giờ tôi an toàn rồi",
+    "had an overdose 4 yrs ago, sober since, just here for a test",
+]
+
+
+@pytest.mark.parametrize("text", MISSES)
+def test_blind12_kinds_reach_a_tier(text: str) -> None:
+    assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
+
+
+@pytest.mark.parametrize("text", LOOKALIKES)
+def test_blind12_look_alikes_get_no_tier(text: str) -> None:
+    assert assess(text, model=False).tier is None, (text, assess(text, model=False))
+
+
+@pytest.mark.parametrize("text", PAST)
+def test_a_past_event_with_the_client_safe_goes_to_a_person(text: str) -> None:
+    a = assess(text, model=False)
+    assert a.tier == URGENT_REVIEW and a.demoted, (text, a)
