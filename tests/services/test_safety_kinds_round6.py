@@ -3,7 +3,9 @@ were taken (it is a development set now): goodbyes that name a last visit, self-
 marks, forced labour (a passport kept, no pay, threats of immigration), an
 arrangement for the children; and the look-alikes it showed in the lists: screening
 questions answered no, information about suicide or overdose, occupations that see
-overdoses, relatives who died long ago, smells, gums, hunting, bruises after a needle.
+overdoses, relatives who died long ago, smells, gums, hunting, bruises after a needle;
+and kinds the training sets train_e and train_f showed missing (goodbyes, neglect,
+infant danger signs after a fall or a shot, pregnancy warning signs).
 The sentences are written here, not copied from the set."""
 
 from __future__ import annotations
@@ -28,6 +30,36 @@ MISSES = [
     "chu tiem giu giay to cua toi, khong cho toi di dau",
     "chắc tôi đi luôn cho nhẹ nợ, các con đã có ông bà lo",
     "con cai da co ong ba lo roi, toi khong lo gi nua",
+]
+
+# Kinds train_e and train_f showed the lists lacking (training sets, opened after their
+# first run), in other words.
+TRAINING_MISSES = [
+    "those pills didn't help so i swallowed the whole lot at once",
+    "still bleeding after the procedure, soaked through two pads in an hour",
+    "nobody would even notice if i vanished",
+    "they weren't working so i took them all at once",
+    "soaking a pad every hour since this morning",
+    "nadie me extranaria si me voy",
+    "ya me canse de luchar, quiero descansar para siempre",
+    "the lady next door leaves her little kids alone all day with no food",
+    "la senora de al lado deja a sus ninos solitos todo el dia sin comer",
+    "tsis muaj leej twg nco txog kuv, sib ntsib lwm ntiaj teb",
+    "since the shots my baby has been screaming nonstop for 4 hours",
+    "mi nino lleva horas llorando sin parar y ahora se puso a temblar",
+    "my son fell off the couch, threw up twice and is very sleepy",
+    "se cayo de la cama y ya vomito dos veces",
+    "tengo 22 semanas y se me rompio la fuente",
+    "my water broke and i'm only 30 weeks",
+    "a mi bebe se le ponen morados los labios cuando come",
+    "my 6 week old hasn't had a wet diaper since last night",
+    "mi bebe no ha mojado el panal en todo el dia",
+    "worst headache of my life and my vision is blurry, 34 weeks pregnant",
+    "kuv mob taub hau heev thiab pom tsis meej",
+    "be nha em uong may vien thuoc cua ba noi",
+    "nó phải trả giá cho những gì nó làm với con tôi",
+    "chac em khong song toi thang sau dau",
+    "i don't think i'll live to see next month",
 ]
 
 # Each must get no tier on the lists alone.
@@ -70,8 +102,8 @@ PAST = [
 ]
 
 
-@pytest.mark.parametrize("text", MISSES)
-def test_blind12_kinds_reach_a_tier(text: str) -> None:
+@pytest.mark.parametrize("text", [*MISSES, *TRAINING_MISSES])
+def test_round_six_kinds_reach_a_tier(text: str) -> None:
     assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
 
 
