@@ -93,6 +93,36 @@ LOOKALIKES = [
     "y tá chích ba lần mới được, tay tôi bầm tím",
 ]
 
+# Spanish "molestar" is to bother: a complaint, never the crisis tier (it matched the
+# English "molest" before); the English word stays a crisis.
+BOTHER = [
+    "me molesta que no contesten el telefono",
+    "perdon por molestar pero nadie me llamo",
+    "la doctora se molesto con mis preguntas",
+    "estoy molesto con la recepcion",
+]
+
+
+@pytest.mark.parametrize("text", BOTHER)
+def test_spanish_bother_is_not_molest(text: str) -> None:
+    assert assess(text, model=False).tier is None, (text, assess(text, model=False))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my son says he's taking his uncle's gun to school for the kids who bully him",
+        "mi hijo dice que va a llevar la pistola de su papa a la escuela",
+    ],
+)
+def test_a_weapon_taken_to_school_is_a_crisis(text: str) -> None:
+    assert assess(text, model=False).tier == CRISIS, (text, assess(text, model=False))
+
+
+def test_molest_in_english_stays_a_crisis() -> None:
+    assert assess("my daughter told me today her stepdad molested her", model=False).tier == CRISIS
+
+
 # A past event with the client safe now: a crisis-tier phrase goes to a person, not to
 # the immediate crisis reply.
 PAST = [

@@ -72,6 +72,11 @@ UNLISTED_CRISIS = [
     "my daughter drank something from under the sink and is coughing a lot",
     "i gave away my stuff and wrote letters, tomorrow it will all be quiet",
     "he took my phone and wont let me see my kids, im scared what hell do",
+    # round six's lists took in two of the above; more in words no list holds
+    "i dont see the point of sticking around for the holidays this year",
+    "honestly im just counting down until it is all over for good",
+    "mi suegro no deja que mi hija coma si no termina sus quehaceres",
+    "i told my sister where to find the insurance papers after im gone",
 ]
 ORDINARY = [
     "the nurse was kind and the wait was short",
