@@ -231,6 +231,41 @@ BLIND4_LISTS = _record("blind4_lists")
 # blind4 with the first safety model (trained without blind4), still unopened; blind4 was opened after this.
 BLIND4_MODEL = _record("blind4_model")
 
+# Round six: blind13 (a new writer) at the start (0ec954b) and at the end; train_e and
+# train_f as first measured, before they were used for training.
+BLIND13_BEFORE = _record("blind13_before")
+BLIND13_AFTER = _record("blind13_after")
+TRAIN_E_FIRST = _record("train_e_first_run")
+TRAIN_F_FIRST = _record("train_f_first_run")
+
+ROUND_SIX_INTRO = (
+    "Written for round six by a new writer who saw no rules and no other set (en/es 160 "
+    "each, so/hmn/vi 40 each; 28% crisis, 28% look-alikes; the writer said much of the "
+    "Spanish and of the three smaller languages was adapted from its English rows). "
+    "Never opened: measured on arrival on the code at the start of the round (0ec954b) "
+    "and once at its end. Two more writers wrote training sets, `train_e` and `train_f` "
+    "(460 replies each; many Spanish complaints, many look-alikes), each measured once on "
+    "arrival (below). blind12, measured before and after round five's second pass, "
+    "became training data. Round six: Spanish 'molestar' (to bother) no longer matches "
+    "the English 'molest' (it put complaints in the crisis tier); urgent_review kinds "
+    "from blind12 and the training sets (forced labour, marks on the wrists, a last "
+    "visit 'ever', nobody would notice, neglected children, infant danger signs after "
+    "a fall or a shot, pregnancy warning signs); look-alikes (screening questions "
+    "answered no, posters and videos, work that sees overdoses, relatives who died long "
+    "ago, smells, gums); the models retrained on 22 sets (11,121 replies); the veto "
+    "floor 0.04 -> 0.01, the largest at which leaving one writer's set out at a time "
+    "(15 sets) dropped none of the 1,670 crisis messages the lists flagged."
+)
+ROUND_SIX_READING = (
+    "Reading round six (blind13): crisis messages in either tier 0.94 -> 0.95 (116 -> "
+    "117 of 123), false crisis-tier replies 0 -> 0 of 317, urgent_review false alarms "
+    "6% -> 6%; dissatisfaction recall 0.93 -> 0.96 (en 0.90 -> 0.93, es 0.95 -> 1.00) at "
+    "false alarms 0.09 -> 0.09 (en 0.14 -> 0.14, es 0.07 -> 0.10). Not met: six crisis "
+    "messages of 123 reach no tier, and English false alarms are 0.14. The veto floor "
+    "was lowered for safety (no crisis message dropped), which keeps more false list "
+    "hits for a person to read."
+)
+
 # Round five: blind10 and blind11 (new writers) at the start (9ea17ec) and at the end;
 # train_c and train_d as first measured, before they were used for training.
 BLIND10_BEFORE = _record("blind10_before")
@@ -548,6 +583,29 @@ def main() -> int:
         "### The `fresh` split as first measured (before any change it prompted)",
         "",
         FRESH_FIRST_RUN,
+        "## 0-six. Held-out set `blind13` (440 replies; round six)",
+        "",
+        ROUND_SIX_INTRO,
+        "",
+        "### blind13 before round six (0ec954b)",
+        "",
+        BLIND13_BEFORE,
+        "",
+        "### blind13 after round six",
+        "",
+        BLIND13_AFTER,
+        "",
+        ROUND_SIX_READING,
+        "",
+        "### `train_e` and `train_f` as first measured (before they were used)",
+        "",
+        "train_e on 0ec954b's lists and models, train_f on the same (measured before any "
+        "change of round six):",
+        "",
+        TRAIN_E_FIRST,
+        "",
+        TRAIN_F_FIRST,
+        "",
         "## 0-five. Held-out sets `blind10` and `blind11` (420 replies each; round five)",
         "",
         ROUND_FIVE_INTRO,
