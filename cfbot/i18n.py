@@ -25,7 +25,16 @@ LANGUAGE_NAMES: dict[str, str] = {
     "hmn": "Hmoob",
     "vi": "Tiếng Việt",
 }
+# Inside a sentence ("continuar en español"): Spanish writes language names in lower
+# case; the others read the same as the labels above.
+_IN_SENTENCE: dict[str, str] = {"es": "español"}
 DEFAULT_LANGUAGE = "en"
+
+
+def language_in_sentence(code: str) -> str:
+    """The language's own name as written inside one of its sentences."""
+    return _IN_SENTENCE.get(code, LANGUAGE_NAMES[code])
+
 
 _lock = threading.Lock()
 

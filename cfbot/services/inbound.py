@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 from cfbot.channels.base import InboundMsg
 from cfbot.db import unit_of_work
 from cfbot.flows import engine
-from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
+from cfbot.i18n import SUPPORTED_LANGUAGES, language_in_sentence, translate
 from cfbot.logging_setup import mask_phone
 from cfbot.models import Contact, Conversation, Direction, Message, MessageStatus
 from cfbot.runtime import Runtime
@@ -150,7 +150,7 @@ def offer_language(ctx: InboundContext) -> None:
             written,
             "Reply {keyword} to continue in {language}.",
             keyword=word,
-            language=LANGUAGE_NAMES[written],
+            language=language_in_sentence(written),
         ),
         kind="notice",
     )

@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from cfbot.flows import engine
-from cfbot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate
+from cfbot.i18n import SUPPORTED_LANGUAGES, language_in_sentence, translate
 from cfbot.logging_setup import mask_phone
 from cfbot.services.conversation import PHONE_CHANNELS, InboundContext
 from cfbot.services.delivery import mark_opted_out
@@ -238,7 +238,9 @@ def _language(ctx: InboundContext, lang: str) -> bool:
         ctx.replies.extend(ctx.apply(conversation, flow, sprint))
         return True
     ctx.reply(
-        translate(lang, "OK. We will write to you in {language}.", language=LANGUAGE_NAMES[lang]),
+        translate(
+            lang, "OK. We will write to you in {language}.", language=language_in_sentence(lang)
+        ),
         "notice",
     )
     return True

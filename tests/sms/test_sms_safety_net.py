@@ -22,7 +22,7 @@ def test_answering_in_spanish_offers_spanish_once(client, rt):
     text(client, "FEEDBACK")
     text(client, "2")
     replies = text(client, "la espera fue muy larga y nadie me explicó nada")
-    assert replies[-1] == "Responda ESPAÑOL para continuar en Español."
+    assert replies[-1] == "Responda ESPAÑOL para continuar en español."
     replies = text(client, "la clínica estaba muy limpia y ordenada")
     assert not any("ESPAÑOL" in r for r in replies)
     (conv,) = all_rows(rt.engine, Conversation)
