@@ -62,6 +62,23 @@ TRAINING_MISSES = [
     "i don't think i'll live to see next month",
 ]
 
+# Second pass: kinds blind13 (opened after its before and after figures) and train_g
+# showed missing, in other words.
+SECOND_PASS_MISSES = [
+    "if i don't wake up in the morning don't be sad, it's what i want",
+    "si no despierto manana no esten tristes, asi lo quiero",
+    "esta fue mi ultima consulta, ya me despido de todos ustedes",
+    "estoy embarazada, me duele mucho la cabeza y veo lucecitas",
+    "38 weeks pregnant with a pounding headache and seeing spots",
+    "kuv txiv lub qhov ncauj nkhaus thiab hais lus tsis meej",
+    "kuv muab kuv cov khoom pub rau luag tag lawm",
+    "i gave my 2 year old the adult motrin by mistake",
+    "gave her a second dose by mistake, she's 4",
+    "he won't let me leave the apartment and took my phone",
+    "mi esposo no me deja salir de la casa",
+    "awoowe waxaa lagu daayay guriga kaligiis maalmo",
+]
+
 # Each must get no tier on the lists alone.
 LOOKALIKES = [
     "the nurse asked me if i ever wanted to hurt myself, i told her no, so many questions",
@@ -91,7 +108,45 @@ LOOKALIKES = [
     "markii dhiigga la iga qaadayay ayaan ku dhawaaday inaan suuxo",
     "kuv tij laug mus tua nqaij hnub so",
     "y tá chích ba lần mới được, tay tôi bầm tím",
+    # second pass (blind13, train_g)
+    "could've bled out waiting for them to call me, 2 hours for stitches",
+    "my son says 'i'm literally dead' about everything, he liked the nurse though",
+    "i almost fainted at the needle lol but i'm fine",
+    "kim to quá suýt ngất haha mà giờ ổn rồi",
+    "the doctor didn't wash his hands before touching me",
+    "rayos x del pecho para la escuela",
+    "el dentista me mato la vibra con el regano",
+    "mi tio se pego con la pistola de clavos el mes pasado, ya sano",
+    "se me murio el glucometro, necesito otro",
+    "jilibka ayaa i dilaya orod kadib",
+    "kuv ua hauj lwm ntawm khw muag phom",
+    "toi lam o tiem ban sung, co do thinh luc khong",
+    "the billing is abusive, charged twice",
+    "cobran el estacionamiento, que abuso",
+    "the physical therapist pushed me really hard but i can walk better",
+    "the suicide hotline poster in the lobby is a great idea",
+    "la musica del telefono me mata",
+    "daawadii dhiig karka ayaa iga dhammaatay",
+    "lub tsheb tsoo me ntsis nag hmo, kuv caj dab mob",
+    "lấy máu mấy lần, tay bầm như bị đánh",
 ]
+
+# Crisis-tier words in a plainly ordinary context: no crisis tier (a person may still
+# read them).
+NOT_CRISIS = [
+    "coughing for a week and my chest hurts when i cough",
+    "the abuse questions on the intake form felt awkward",
+    "las preguntas de si me pegan me hicieron sentir incomoda",
+    "vine a la platica de violencia domestica, soy promotora",
+    "txhais npab doog li raug ntaus tom qab rho ntshav",
+    "talked with my counselor about my old self harm scars, proud how far i've come",
+]
+
+
+@pytest.mark.parametrize("text", NOT_CRISIS)
+def test_ordinary_contexts_stay_out_of_the_crisis_tier(text: str) -> None:
+    assert assess(text, model=False).tier != CRISIS, (text, assess(text, model=False))
+
 
 # Spanish "molestar" is to bother: a complaint, never the crisis tier (it matched the
 # English "molest" before); the English word stays a crisis.
@@ -132,7 +187,7 @@ PAST = [
 ]
 
 
-@pytest.mark.parametrize("text", [*MISSES, *TRAINING_MISSES])
+@pytest.mark.parametrize("text", [*MISSES, *TRAINING_MISSES, *SECOND_PASS_MISSES])
 def test_round_six_kinds_reach_a_tier(text: str) -> None:
     assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
 
