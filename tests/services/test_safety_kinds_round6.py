@@ -79,6 +79,23 @@ SECOND_PASS_MISSES = [
     "awoowe waxaa lagu daayay guriga kaligiis maalmo",
 ]
 
+# Third pass: kinds blind14 (opened after its before and after figures) showed missing,
+# in other words.
+THIRD_PASS_MISSES = [
+    "i don't think i'll be around for my next appointment, give it to someone else",
+    "no creo que llegue a mi siguiente cita, no se preocupen por mi",
+    "i'm not safe going home tonight",
+    "no me siento segura en mi casa",
+    "we ran out of formula days ago and the baby stopped wetting diapers",
+    "22 weeks pregnant and i fell down the steps, my belly is cramping",
+    "tengo 30 semanas y no siento al bebe moverse desde ayer",
+    "me obligan a trabajar en un bar y a estar con los clientes",
+    "gabadhayda waxaa loo qasbayaa guur",
+    "kuv yuav tsis rov qab tuaj lawm, nyob zoo",
+    "kuv xeeb tub 8 hlis, dej tawg lawm",
+    "em thấy bà bầm khắp người mà bà sợ không dám nói",
+]
+
 # Each must get no tier on the lists alone.
 LOOKALIKES = [
     "the nurse asked me if i ever wanted to hurt myself, i told her no, so many questions",
@@ -129,6 +146,20 @@ LOOKALIKES = [
     "daawadii dhiig karka ayaa iga dhammaatay",
     "lub tsheb tsoo me ntsis nag hmo, kuv caj dab mob",
     "lấy máu mấy lần, tay bầm như bị đánh",
+    # third pass (blind14)
+    "is it safe to take tylenol with my other meds or could i overdose",
+    "the shaken baby video in the lobby was a lot for my kids",
+    "my dad hunts and keeps his rifles locked up",
+    "me queria matar con la fila de la farmacia",
+    "me senti morir cuando vi la cuenta",
+    "hablen del suicidio en las clases para mamas",
+    "ilkaha xanuunkooda wuu i dilay laakiin hadda wuu dhammaaday",
+    "what do i do if my kid swallows something poisonous? just want to be ready",
+    "haddii ilmuhu liqo wax sun ah maxaan sameeyaa",
+    "my dog ate my blood pressure pills, the vet says he's fine",
+    "kuv tus dev noj kuv cov tshuaj",
+    "cov ntaub ntawv ua rau kuv mob taub hau tuag",
+    "kuv tus nus tuag thaum kuv tseem me, ntev lawm",
 ]
 
 # Crisis-tier words in a plainly ordinary context: no crisis tier (a person may still
@@ -183,11 +214,14 @@ def test_molest_in_english_stays_a_crisis() -> None:
 PAST = [
     "tus qub txiv tau ntaus kuv thaum ub, tam sim no kuv nyab xeeb lawm",
     "chồng cũ ngày xưa đánh tôi, giờ tôi an toàn rồi",
+    "kuv tus txiv qub ntaus kuv yav tas los tab sis peb sib nrauj ntau xyoo lawm",
     "had an overdose 4 yrs ago, sober since, just here for a test",
 ]
 
 
-@pytest.mark.parametrize("text", [*MISSES, *TRAINING_MISSES, *SECOND_PASS_MISSES])
+@pytest.mark.parametrize(
+    "text", [*MISSES, *TRAINING_MISSES, *SECOND_PASS_MISSES, *THIRD_PASS_MISSES]
+)
 def test_round_six_kinds_reach_a_tier(text: str) -> None:
     assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
 
