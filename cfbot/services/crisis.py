@@ -294,7 +294,8 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
     if not (quiet.folded and quiet.folded.find(folded)) and not (
         quiet.accented and quiet.accented.find(accented)
     ):
-        return _by_model(folded, model)  # no list phrase could match
+        # no list phrase could match, the look-alikes included: nothing to blank
+        return _by_model(folded, model, folded)
     comp = _compiled()
     found: CrisisMatch | None = None
     for cat in CRISIS_CATEGORIES:  # as find_crisis, on the one prepared text
