@@ -58,7 +58,7 @@ def test_shipped_model_loads_and_matches_the_classes() -> None:
         resources.files("cfbot.lexicons").joinpath("safety_model.json").read_text("utf-8")
     )
     assert tuple(data["classes"]) == CLASSES
-    assert 0.5 <= data["threshold"] < 1.0
+    assert 0.2 <= data["threshold"] < 1.0  # the budget chooses it from 0.20 (train_models)
     assert safety_model.load() is not None
 
 
