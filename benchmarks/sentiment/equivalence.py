@@ -8,7 +8,7 @@ Run from the repository root:
 
 Runs ``classify`` over every row of the labelled sets (feedback_labelled.csv,
 safety_dev.csv, dev4.csv), the four VADER paper corpora (read in place from
-``CFBOT_VADER_DATA``, default /work/shared/datasets/vader_icwsm2014; skipped when
+the directory in ``CFBOT_VADER_DATA``; skipped when
 absent, never copied) and the blind set. The record (default
 benchmarks/sentiment/out/equivalence.json, ignored by git) keeps, per row, the score
 rounded to 4 places, needs_review, dissatisfied, the crisis category, urgent_review and
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from cfbot.services.reply_scoring import classify  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
-VADER_DIR = Path(os.environ.get("CFBOT_VADER_DATA", "/work/shared/datasets/vader_icwsm2014"))
+VADER_DIR = Path(os.environ.get("CFBOT_VADER_DATA", "vader-data-not-set"))
 CORPORA = (
     "tweets_GroundTruth.txt",
     "movieReviewSnippets_GroundTruth.txt",

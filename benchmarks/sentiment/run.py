@@ -9,7 +9,7 @@ Reports, each next to a baseline measured in the same run:
    the crisis path whatever their sentiment.
 2. Crisis recall and false-crisis rate, ours vs a naive keyword list.
 3. Pearson r against the human ratings of the VADER paper's four corpora
-   (/work/shared/datasets/vader_icwsm2014, read in place, never copied), ours vs plain.
+   (the directory in CFBOT_VADER_DATA, read in place, never copied), ours vs plain.
 4. Scoring cost per reply in microseconds, ours vs plain VADER.
 Writes benchmarks/sentiment/RESULTS.md.
 """
@@ -30,7 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from cfbot.services import feedback_model  # noqa: E402
 from cfbot.services.crisis import assess, detect_crisis  # noqa: E402
+from cfbot.services.language import detect_language  # noqa: E402
 from cfbot.services.reply_scoring import classify, score_with_model  # noqa: E402
 from cfbot.services.sentiment import (  # noqa: E402
     DEFAULT_TEXT_THRESHOLD,
@@ -61,7 +63,9 @@ BLIND5 = ROOT / "benchmarks" / "data" / "blind5.csv"
 # rules, ~35% crisis, ~35% look-alikes). Measured once before any rule saw it (figures
 # below), then tuned on: its current figures are no longer a generalisation estimate.
 DEV4 = ROOT / "benchmarks" / "data" / "dev4.csv"
-VADER_DIR = Path(os.environ.get("CFBOT_VADER_DATA", "/work/shared/datasets/vader_icwsm2014"))
+# The VADER paper's four human-rated corpora (tweets_GroundTruth.txt ...), not copied into
+# the repo: the directory that holds them is given in CFBOT_VADER_DATA.
+VADER_DIR = Path(os.environ.get("CFBOT_VADER_DATA", "vader-data-not-set"))
 CORPORA = {
     "tweets": "tweets_GroundTruth.txt",
     "movie reviews": "movieReviewSnippets_GroundTruth.txt",
@@ -237,6 +241,13 @@ BLIND13_BEFORE = _record("blind13_before")
 BLIND13_AFTER = _record("blind13_after")
 TRAIN_E_FIRST = _record("train_e_first_run")
 TRAIN_F_FIRST = _record("train_f_first_run")
+# the second pass: blind14 at its start (8ec8026) and end; train_g on arrival (8ec8026)
+BLIND14_BEFORE = _record("blind14_before")
+BLIND14_AFTER = _record("blind14_after")
+TRAIN_G_FIRST = _record("train_g_first_run")
+# the third pass: blind15 at its start (5108a44) and end
+BLIND15_BEFORE = _record("blind15_before")
+BLIND15_AFTER = _record("blind15_after")
 
 ROUND_SIX_INTRO = (
     "Written for round six by a new writer who saw no rules and no other set (en/es 160 "
@@ -255,6 +266,62 @@ ROUND_SIX_INTRO = (
     "ago, smells, gums); the models retrained on 22 sets (11,121 replies); the veto "
     "floor 0.04 -> 0.01, the largest at which leaving one writer's set out at a time "
     "(15 sets) dropped none of the 1,670 crisis messages the lists flagged."
+)
+ROUND_SIX_SECOND_PASS = (
+    "blind13, measured before and after the first pass, then became training data (it "
+    "was opened: its misses and false alarms gave the second pass's kinds), with a new "
+    "training set `train_g` (480 replies on the line between quiet complaints and "
+    "satisfied replies with negative words). A new writer's `blind14` was measured on "
+    "arrival at the end of the first pass (8ec8026) and once at the end of the second. "
+    "The second pass: urgent_review kinds (if I don't wake up, goodbyes to the clinic, "
+    "confinement and a phone taken, an elder left alone, a pregnancy headache with "
+    "spots, stroke signs in Hmong, adult medicine given to a child); look-alikes "
+    "(screening questions on a form, classes, tools and gun shops, a simile of being "
+    "beaten, 'que abuso'); the models retrained on 24 sets (12,041 replies)."
+)
+ROUND_SIX_SECOND_READING = (
+    "Reading the second pass (blind14): crisis messages in either tier 0.90 -> 0.90 "
+    "(113 -> 113 of 126), false crisis-tier replies 1 -> 1 of 314, urgent_review false "
+    "alarms 7% -> 7%; dissatisfaction recall 0.89 -> 0.85 (en 0.84 -> 0.78, es 0.91 -> "
+    "0.86) at false alarms 0.09 -> 0.09. Worse on complaints, and the crisis figure "
+    "hid a swap: the lists caught messages they had missed, while the retrained net "
+    "lost four it had caught at p=1.00 (one training order of one linear model; see "
+    "the third pass)."
+)
+ROUND_SIX_THIRD_PASS = (
+    "blind14 was then opened and became training data; a new writer's `blind15` was "
+    "measured on arrival at the end of the second pass (5108a44) and once at the end of "
+    "the third. The third pass: urgent_review kinds from blind14 (not safe going home, "
+    "forced work and forced marriage, not around for the next visit, no formula and no "
+    "wet diapers, a fall in pregnancy, no movement felt, water broken, an elder bruised "
+    "and afraid); look-alikes (asking whether one could overdose or what to do if a "
+    "child swallows something, guns kept locked, a pet that ate medicine); and every "
+    "model is now the average of three trained in different shuffle orders (SEEDS in "
+    "train_models.py), retrained on 25 sets (12,481 replies)."
+)
+ROUND_SIX_THIRD_READING = (
+    "Reading the third pass (blind15): crisis messages in either tier 0.91 -> 0.86 "
+    "(108 -> 102 of 119; en 42 -> 35 of 43), false crisis-tier replies 1 -> 1 of 321, "
+    "urgent_review false alarms 9% -> 7%; dissatisfaction recall 0.87 -> 0.83 (en 0.88 "
+    "-> 0.81, es 0.81 -> 0.76) at false alarms 0.02 -> 0.02. A regression. blind15 was "
+    "then opened to find it: every lost message was one the safety net no longer "
+    "raised. The average of three models gives less extreme probabilities where they "
+    "disagree, and the threshold scan began at 0.50, so the net's threshold stayed at "
+    "0.50 well inside its false-alarm budget. The scan now begins at 0.20 (the budget "
+    "chooses the threshold again); that fix is measured on blind16 below, never on "
+    "blind15."
+)
+BLIND16_BEFORE = _record("blind16_before")
+BLIND16_AFTER = _record("blind16_after")
+ROUND_SIX_FINAL = (
+    "Reading round six as a whole (blind16, start against end): crisis messages in "
+    "either tier 0.83 -> 0.87 (99 -> 104 of 119; en 39 -> 39, es 34 -> 36, so 7 -> 9), "
+    "false crisis-tier replies 0 -> 1 of 321, urgent_review false alarms 4% -> 5%; "
+    "dissatisfaction recall 0.87 -> 0.85 (en 0.85 -> 0.83, es 0.91 -> 0.91) at false "
+    "alarms 0.05 -> 0.03 (es 0.11 -> 0.04). Not met: 15 crisis messages of 119 reach no "
+    "tier (the goal is none), en complaint recall is 0.83. Each pass learned its "
+    "writer's kinds; the next writer's crisis wording was new again, and a retrained "
+    "net moved single messages both ways."
 )
 ROUND_SIX_READING = (
     "Reading round six (blind13): crisis messages in either tier 0.94 -> 0.95 (116 -> "
@@ -400,7 +467,10 @@ def read_corpus(path: Path) -> list[tuple[float, str]]:
 
 def vader_paper() -> tuple[list[list[str]], str | None]:
     if not VADER_DIR.is_dir():
-        return [], f"VADER paper data not found at {VADER_DIR}: skipped"
+        return [], (
+            "VADER paper data not found (set CFBOT_VADER_DATA to the directory of the "
+            "paper's corpora): skipped"
+        )
     table = []
     for name, fname in CORPORA.items():
         path = VADER_DIR / fname
@@ -482,6 +552,39 @@ def cost(rows: list[dict[str, str]]) -> list[list[str]]:
     return out
 
 
+def cost_parts(rows: list[dict[str, str]]) -> list[list[str]]:
+    """Where classify()'s time goes: each step it takes, timed on its own over all five
+    languages (interleaved, best of 7), in µs and as a multiple of plain VADER. The
+    steps overlap a little (classify() detects the language once for all of them)."""
+    texts = [(r["text"], r["lang"], r["question"]) for r in rows]
+    langs = [detect_language(t, lang) for t, lang, _ in texts]
+    classify(*texts[0])
+    it = {"i": 0}
+
+    def nxt() -> int:
+        it["i"] = (it["i"] + 1) % len(texts)
+        return it["i"]
+
+    def lang_step() -> object:
+        i = nxt()
+        # a new string each time: detect_language keeps the last text's answer
+        return detect_language(texts[i][0] + " ", texts[i][1])
+
+    steps: dict[str, Callable[[], object]] = {
+        "plain VADER": lambda: vader_compound(texts[nxt()][0]),
+        "detect_language()": lang_step,
+        "score() in the detected language": lambda: score(
+            texts[(i := nxt())][0], langs[i], texts[i][2]
+        ),
+        "feedback model": lambda: feedback_model.p_dissatisfied(texts[nxt()][0]),
+        "assess() (both tiers, lists and models)": lambda: assess(texts[nxt()][0]),
+        "classify() (everything)": lambda: classify(*texts[nxt()]),
+    }
+    us = _interleaved_us(steps, len(texts) * 2)
+    plain = us["plain VADER"]
+    return [[name, f"{v:.1f}", f"{v / plain:.2f}x"] for name, v in us.items()]
+
+
 def md_table(head: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -521,6 +624,7 @@ def main() -> int:
     c_table, c_errors = crisis_quality(rows)
     p_table, p_note = vader_paper()
     k_table = cost(rows)
+    kp_table = cost_parts(rows)
 
     q_head = [
         "split",
@@ -583,7 +687,8 @@ def main() -> int:
         "### The `fresh` split as first measured (before any change it prompted)",
         "",
         FRESH_FIRST_RUN,
-        "## 0-six. Held-out set `blind13` (440 replies; round six)",
+        "## 0-six. Held-out sets `blind13`, `blind14` and `blind15` (440 replies each; "
+        "round six, three passes)",
         "",
         ROUND_SIX_INTRO,
         "",
@@ -597,14 +702,61 @@ def main() -> int:
         "",
         ROUND_SIX_READING,
         "",
-        "### `train_e` and `train_f` as first measured (before they were used)",
+        "### blind14: the second pass of round six",
         "",
-        "train_e on 0ec954b's lists and models, train_f on the same (measured before any "
-        "change of round six):",
+        ROUND_SIX_SECOND_PASS,
+        "",
+        "Before (8ec8026, the end of the first pass):",
+        "",
+        BLIND14_BEFORE,
+        "",
+        "After:",
+        "",
+        BLIND14_AFTER,
+        "",
+        ROUND_SIX_SECOND_READING,
+        "",
+        "### blind15: the third pass of round six",
+        "",
+        ROUND_SIX_THIRD_PASS,
+        "",
+        "Before (5108a44, the end of the second pass):",
+        "",
+        BLIND15_BEFORE,
+        "",
+        "After:",
+        "",
+        BLIND15_AFTER,
+        "",
+        ROUND_SIX_THIRD_READING,
+        "",
+        "### blind16: the end of round six against its start",
+        "",
+        "A new writer's `blind16` (440 replies), written after the fix above and measured "
+        "once on the code of the round's start (0ec954b) and once on its end, never opened:",
+        "",
+        "Before (0ec954b):",
+        "",
+        BLIND16_BEFORE,
+        "",
+        "After (the end of round six):",
+        "",
+        BLIND16_AFTER,
+        "",
+        ROUND_SIX_FINAL,
+        "",
+        "### `train_e`, `train_f` and `train_g` as first measured (before they were used)",
+        "",
+        "train_e and train_f on 0ec954b's lists and models (measured before any change of "
+        "round six):",
         "",
         TRAIN_E_FIRST,
         "",
         TRAIN_F_FIRST,
+        "",
+        "train_g on 8ec8026 (the end of the first pass):",
+        "",
+        TRAIN_G_FIRST,
         "",
         "## 0-five. Held-out sets `blind10` and `blind11` (420 replies each; round five)",
         "",
@@ -864,7 +1016,8 @@ def main() -> int:
         p_note
         or (
             "Pearson r of the score against the mean human rating, per corpus "
-            f"(read from `{VADER_DIR}`, not copied into the repo). `score()` is the general "
+            "(the VADER paper's corpora, read from the directory in `CFBOT_VADER_DATA`, not "
+            "copied into the repo). `score()` is the general "
             "scorer (VADER plus our rules); the last column is what survey answers get "
             "(`score_with_model`: the feedback model trained on survey replies, which "
             "these corpora are not, so it lowers r here; it is applied to survey answers "
@@ -880,6 +1033,10 @@ def main() -> int:
         "",
         md_table(k_head, k_table),
         "",
+        "Where classify()'s time goes (each step on its own, all five languages):",
+        "",
+        md_table(["step", "µs per reply", "x plain VADER"], kp_table),
+        "",
         "At the start of round three the same table read: score() 5.65x (English) / 7.39x "
         "(five languages), classify() 15.69x / 27.74x. Round three made the lists match "
         "by word starts (services/lexmatch.py), returned early from assess() when no list "
@@ -894,6 +1051,14 @@ def main() -> int:
         "twice over the labelled replies (VADER about 22 µs a call both ways), classify() "
         "was 13.9x and 15.7x before against 14.4x and 18.1x after, and assess() 3.9x and "
         "4.7x against 4.6x and 5.4x: the round's new phrases cost about 15% of assess().",
+        "",
+        "Round six added the step table above. No step is within the 3x goal by itself "
+        "except the feedback model: score() (VADER plus our lexicons, about 3x) and "
+        "assess() (every language's phrase lists and two models, about 3x) each cost as "
+        "much as the whole budget, and lingua, where the known words do not decide the "
+        "language, adds more. Meeting 3x would take a different design (one compiled "
+        "scan for every list, or a compiled scorer), not trimming; round six only "
+        "removed a repeated look-alike scan from assess()'s common path.",
         "",
         "## What changed after the first run",
         "",
