@@ -180,18 +180,14 @@ def test_ordinary_contexts_stay_out_of_the_crisis_tier(text: str) -> None:
 
 
 # Spanish "molestar" is to bother: a complaint, never the crisis tier (it matched the
-# English "molest" before); the English word stays a crisis.
+# English "molest" before; no tier, tested with the look-alikes); the English word stays
+# a crisis.
 BOTHER = [
     "me molesta que no contesten el telefono",
     "perdon por molestar pero nadie me llamo",
     "la doctora se molesto con mis preguntas",
     "estoy molesto con la recepcion",
 ]
-
-
-@pytest.mark.parametrize("text", BOTHER)
-def test_spanish_bother_is_not_molest(text: str) -> None:
-    assert assess(text, model=False).tier is None, (text, assess(text, model=False))
 
 
 @pytest.mark.parametrize(
@@ -226,8 +222,8 @@ def test_round_six_kinds_reach_a_tier(text: str) -> None:
     assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
 
 
-@pytest.mark.parametrize("text", LOOKALIKES)
-def test_blind12_look_alikes_get_no_tier(text: str) -> None:
+@pytest.mark.parametrize("text", [*LOOKALIKES, *BOTHER])
+def test_round_six_look_alikes_get_no_tier(text: str) -> None:
     assert assess(text, model=False).tier is None, (text, assess(text, model=False))
 
 
