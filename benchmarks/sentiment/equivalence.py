@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from cfbot.services.reply_scoring import classify  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
-VADER_DIR = Path(os.environ.get("CFBOT_VADER_DATA", "vader-data-not-set"))
+VADER_DIR = Path(os.environ["CFBOT_VADER_DATA"]) if os.environ.get("CFBOT_VADER_DATA") else None
 CORPORA = (
     "tweets_GroundTruth.txt",
     "movieReviewSnippets_GroundTruth.txt",
@@ -75,12 +75,12 @@ def _corpus_rows(path: Path) -> Iterator[tuple[str, str, str | None, str]]:
 def _sets() -> Iterator[tuple[str, Iterator[tuple[str, str, str | None, str]], bool]]:
     for name in LABELLED:
         yield name, _csv_rows(DATA / name), True
-    if VADER_DIR.is_dir():
+    if VADER_DIR is not None and VADER_DIR.is_dir():
         for name in CORPORA:
             if (VADER_DIR / name).is_file():
                 yield f"vader:{name}", _corpus_rows(VADER_DIR / name), False
     else:
-        print(f"VADER corpora not found at {VADER_DIR}: skipped", file=sys.stderr)
+        print("VADER corpora not found (CFBOT_VADER_DATA): skipped", file=sys.stderr)
 
 
 def _record(text: str, lang: str, question: str | None) -> dict[str, Any]:

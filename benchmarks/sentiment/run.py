@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import os
 import platform
 import re
@@ -65,7 +66,7 @@ BLIND5 = ROOT / "benchmarks" / "data" / "blind5.csv"
 DEV4 = ROOT / "benchmarks" / "data" / "dev4.csv"
 # The VADER paper's four human-rated corpora (tweets_GroundTruth.txt ...), not copied into
 # the repo: the directory that holds them is given in CFBOT_VADER_DATA.
-VADER_DIR = Path(os.environ.get("CFBOT_VADER_DATA", "vader-data-not-set"))
+VADER_DIR = Path(os.environ["CFBOT_VADER_DATA"]) if os.environ.get("CFBOT_VADER_DATA") else None
 CORPORA = {
     "tweets": "tweets_GroundTruth.txt",
     "movie reviews": "movieReviewSnippets_GroundTruth.txt",
@@ -466,7 +467,7 @@ def read_corpus(path: Path) -> list[tuple[float, str]]:
 
 
 def vader_paper() -> tuple[list[list[str]], str | None]:
-    if not VADER_DIR.is_dir():
+    if VADER_DIR is None or not VADER_DIR.is_dir():
         return [], (
             "VADER paper data not found (set CFBOT_VADER_DATA to the directory of the "
             "paper's corpora): skipped"
@@ -515,6 +516,13 @@ def _interleaved_us(
     return best
 
 
+def _cycle(n: int) -> Callable[[], int]:
+    """1, 2, ..., n-1, 0, 1, ...: the index of the next reply to time, so that the
+    timed functions do not read the same reply (and its cached answers) again."""
+    counter = itertools.count(1)
+    return lambda: next(counter) % n
+
+
 def cost(rows: list[dict[str, str]]) -> list[list[str]]:
     """Best-of-7 microseconds per reply over the labelled set, interleaved."""
     texts = [(r["text"], r["lang"], r["question"]) for r in rows]
@@ -522,11 +530,10 @@ def cost(rows: list[dict[str, str]]) -> list[list[str]]:
     classify(*texts[0])  # warm caches: lexicons, VADER, compiled patterns
     out = []
     for label, sample in (("English replies", en), ("all five languages", texts)):
-        it = {"i": 0}
+        step = _cycle(len(sample))
 
-        def nxt(sample=sample, it=it) -> tuple[str, str, str]:
-            it["i"] = (it["i"] + 1) % len(sample)
-            return sample[it["i"]]
+        def nxt(sample=sample, step=step) -> tuple[str, str, str]:
+            return sample[step()]
 
         us = _interleaved_us(
             {
@@ -559,11 +566,7 @@ def cost_parts(rows: list[dict[str, str]]) -> list[list[str]]:
     texts = [(r["text"], r["lang"], r["question"]) for r in rows]
     langs = [detect_language(t, lang) for t, lang, _ in texts]
     classify(*texts[0])
-    it = {"i": 0}
-
-    def nxt() -> int:
-        it["i"] = (it["i"] + 1) % len(texts)
-        return it["i"]
+    nxt = _cycle(len(texts))
 
     def lang_step() -> object:
         i = nxt()
