@@ -203,6 +203,8 @@ class _Review:
     folded: dict[str, WordPatterns]
     accented: dict[str, WordPatterns]
     demote: WordPatterns | None
+    recovered: WordPatterns | None = None
+    relapse: WordPatterns | None = None
 
 
 @dataclass(frozen=True)
@@ -249,13 +251,35 @@ def _review() -> _Review:
             folded[cat] = f
         if a is not None:
             accented[cat] = a
-    demote = data.get("demote_context")
+
+    def one(key: str) -> WordPatterns | None:
+        value = data.get(key)
+        return _join([value], f"urgent_review.yaml {key}") if value else None
+
     return _Review(
         lookalikes=_join(list(data.get("lookalikes") or []), "urgent_review.yaml lookalikes"),
         folded=folded,
         accented=accented,
-        demote=_join([demote], "urgent_review.yaml demote_context") if demote else None,
+        demote=one("demote_context"),
+        recovered=one("recovered_context"),
+        relapse=one("relapse_context"),
     )
+
+
+def _recovered(folded: str, blanked: str) -> bool:
+    """The client says a past crisis is over and they are well now (urgent_review.yaml
+    ``recovered_context``), after every list phrase of the message (read in ``blanked``,
+    the folded text with the look-alikes blanked, which keeps its positions), and
+    nothing says it is back (``relapse_context``)."""
+    rev = _review()
+    if rev.recovered is None:
+        return False
+    marks = rev.recovered.finditer(folded)
+    if not marks or (rev.relapse is not None and rev.relapse.search(folded)):
+        return False
+    last = max(m.start() for m in marks)
+    lists = [*_compiled().folded.values(), *rev.folded.values()]
+    return all(m.end() <= last for wp in lists for m in wp.finditer(blanked))
 
 
 _NEGATED_BEFORE = re.compile(
@@ -313,7 +337,11 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
         found = None  # the crisis phrase sits inside a known look-alike ("hit us with a bill")
     if found is not None:
         demoted = False
-        if (rev.demote is not None and rev.demote.search(folded)) or _LAUGHING.search(text):
+        if (
+            (rev.demote is not None and rev.demote.search(folded))
+            or _LAUGHING.search(text)
+            or _recovered(folded, f)
+        ):
             demoted = True
         else:
             i = folded.find(found.phrase)
@@ -330,6 +358,8 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
         if phrase:
             if model and safety_model.lookalike(folded) is not None:
                 return Assessment(None)  # the veto is sure: a look-alike the lists lack
+            if _recovered(folded, f):
+                return Assessment(None)  # a past crisis the client says is over
             return Assessment(URGENT_REVIEW, cat, phrase)
     return _by_model(folded, model, f)
 
@@ -343,7 +373,7 @@ def _by_model(folded: str, model: bool, blanked: str | None = None) -> Assessmen
     if blanked is None:
         blanked = _blank(_review().lookalikes, folded)
     guess = safety_model.predict(" ".join(blanked.split()))
-    if guess is None:
+    if guess is None or _recovered(folded, blanked):
         return Assessment(None)
     return Assessment(URGENT_REVIEW, guess[0], f"{MODEL_PHRASE}, p={guess[1]:.2f})")
 
