@@ -5,13 +5,16 @@ word: ``(?<!\\w)(?:p1|p2|...)(?!\\w)``. Python's ``re`` tries every alternative 
 position of the text, so a list of a hundred patterns costs tens of microseconds per
 reply. :class:`WordPatterns` returns exactly what ``finditer`` of that combined regex
 returns, faster. At load time each pattern is split into its top-level alternatives
-(same order, same matches) and, from the parsed regex, the first ``KEY`` characters
-each alternative can start with are worked out. A match can only begin where the
-look-behind allows (the start, or after a non-word character), so only those positions
-are tried, each with a regex of only the alternatives (in their order) that can start
-with the characters found there, compiled on first need and kept. An alternative whose
-start cannot be worked out (``\\w+...``) is in every such regex. Everything comes from
-the patterns given at load time, so new lexicon entries need nothing here.
+(same order, same matches) and, from the parsed regex, the first characters each
+alternative can start with are worked out: ``KEY`` (four) of them, or as few as
+``_MIN_KEY`` (two) for an alternative that could start with too many different strings
+of a greater length (``[a-z]{4}...``); the more characters, the fewer alternatives share
+a start. A match can only begin where the look-behind allows (the start, or after a
+non-word character), so only those positions are tried, each with a regex of only the
+alternatives (in their order) whose starts agree with the characters found there,
+compiled on first need and kept. An alternative whose start cannot be worked out
+(``\\w+...``) is in every such regex. Everything comes from the patterns given at load
+time, so new lexicon entries need nothing here.
 
 ``plain`` is the combined regex itself, kept for reference and for the rare case the
 dispatch cannot reproduce (an empty match), where it is used instead.
@@ -30,7 +33,9 @@ __all__ = ["WordPatterns", "expand", "prefixes", "split_alternatives"]
 _NON_WORD = re.compile(r"\W")
 _DECIMAL = re.compile(r"\d")
 _MAX_RANGE = 512  # a wider character range counts as "any character"
-KEY = 2  # characters of the text that choose the alternatives to try
+KEY = 4  # at most this many characters of the text choose the alternatives to try
+_MIN_KEY = 2  # ... and at least this many, where an alternative's start can be listed
+_MAX_INDEXED = 64  # an alternative with more starts of a length is indexed by shorter ones
 DIGIT = "\x00"  # stands for every decimal digit in prefixes and keys (as \d does)
 _MAX_PREFIXES = 4096  # more possible prefixes than this count as "anything"
 _CACHE_KEYS = 50_000  # keys whose alternatives are remembered
@@ -114,7 +119,7 @@ def _pre_item(op: Any, av: Any, k: int) -> set[str] | None:
     return None  # ANY, categories, group references ...: anything
 
 
-def prefixes(pattern: str, k: int = KEY) -> frozenset[str] | None:
+def prefixes(pattern: str, k: int = _MIN_KEY) -> frozenset[str] | None:
     """The first ``k`` characters of every string ``pattern`` can match (the whole string
     when shorter; every decimal digit written ``DIGIT``), ignoring look-arounds; None
     when that cannot be told (a wildcard or category first, case-insensitive, too many,
@@ -129,6 +134,17 @@ def prefixes(pattern: str, k: int = KEY) -> frozenset[str] | None:
     if found is None or "" in found:
         return None
     return frozenset(found)
+
+
+def _index_prefixes(piece: str) -> frozenset[str] | None:
+    """The starts ``piece`` is indexed by: its :func:`prefixes` of the longest length
+    from ``KEY`` down to ``_MIN_KEY`` that are at most ``_MAX_INDEXED`` (at ``_MIN_KEY``
+    however many); None when it can start with anything."""
+    for k in range(KEY, _MIN_KEY, -1):
+        found = prefixes(piece, k)
+        if found is not None and len(found) <= _MAX_INDEXED:
+            return found
+    return prefixes(piece, _MIN_KEY)
 
 
 def split_alternatives(pattern: str) -> list[str]:
@@ -201,7 +217,7 @@ def _scan(text: str) -> tuple[list[int], str]:
 
 class WordPatterns:
     """``finditer`` of ``(?<!\\w)(?:p1|p2|...)(?!\\w)``, choosing the alternatives to try
-    by the first ``KEY`` characters at each word start.
+    by the first ``KEY`` characters at each word start (see the module docstring).
 
     With ``indexed=True`` every pattern is a capturing group (patterns must have none of
     their own) and :meth:`find` also returns the index of the pattern that matched, as
@@ -226,7 +242,7 @@ class WordPatterns:
         self._by_prefix: dict[str, set[int]] = {}
         self._anything: set[int] = set()
         for i, piece in enumerate(self._pieces):
-            found = prefixes(piece)
+            found = _index_prefixes(piece)
             if found is None:
                 self._anything.add(i)
             else:

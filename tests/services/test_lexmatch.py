@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from cfbot.services import crisis, language, sentiment
 from cfbot.services.crisis import _prepare
-from cfbot.services.lexmatch import WordPatterns, expand, prefixes, split_alternatives
+from cfbot.services.lexmatch import (
+    WordPatterns,
+    _index_prefixes,
+    expand,
+    prefixes,
+    split_alternatives,
+)
 from cfbot.text import fold_aligned
 
 DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
@@ -119,6 +125,9 @@ def test_random_text_matches_like_the_plain_regex(text: str) -> None:
         (["\\w+ing", "wait"], "waiting wait"),
         (["(?<!y )te|te qua"], "y te te qua"),
         (["(a)b", "(c)\\1"], "ab cc ca"),  # own groups: the plain regex, always
+        # starts of four, three and two characters side by side, and the text's end
+        (["ab", "abcdef", "[a-z]{3}q", "a", "abc"], "ab abcdef abcq a abc xyzq ab"),
+        (["wait(?:ing)?", "wa", "[a-z]{5}", "w"], "wa wai wait waiting waved w"),
     ],
 )
 def test_edge_patterns(patterns: list[str], text: str) -> None:
@@ -142,6 +151,18 @@ def test_pattern_analysis() -> None:
         {"buen", "buena", "bueno", "buens", "buenas", "buenos"}
     )
     assert expand("fiic\\w*") is None
+
+
+def test_alternatives_are_indexed_by_up_to_four_characters() -> None:
+    assert _index_prefixes("(?:wait|line)s? long") == frozenset({"wait", "line"})
+    assert _index_prefixes("ok") == frozenset({"ok"})  # shorter: the whole string
+    # too many different starts of four or three letters: indexed by two
+    assert _index_prefixes("[a-z]{5}x") == prefixes("[a-z]{5}x", 2)
+    assert _index_prefixes("\\w+ing") is None
+    wp = WordPatterns(["waiting", "waves", "wasted", "wa"], dispatch=True)
+    entry = wp._entry("wait")
+    assert entry is not None and entry[1] == (0, 3)  # "waves" and "wasted" not tried
+    assert wp._entry("xyzq") is None
 
 
 def test_known_words_keep_the_conversation_language_without_the_detector(monkeypatch) -> None:
