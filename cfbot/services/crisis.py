@@ -211,10 +211,23 @@ class _Review:
 class _Quiet:
     """Every phrase :func:`assess` looks for in one view of the text (crisis and urgent
     review phrases of every category, and the look-alikes) as one set: when none of them
-    is in either view, the message has no tier. Exact, and the common case."""
+    is in either view, the message has no tier. Exact, and the common case. ``both`` is
+    the two sets in one, for the common text whose two views are the same (plain ASCII
+    words): one scan instead of two, and a list of patterns has a match in a text
+    exactly when some pattern of it does."""
 
     folded: WordPatterns | None
     accented: WordPatterns | None
+    both: WordPatterns | None
+
+    def any_phrase(self, folded: str, accented: str) -> bool:
+        """Whether a phrase of ``folded`` (the folded set) or of ``accented`` (the
+        accented set) is in its view of the text."""
+        if folded == accented:
+            return bool(self.both and self.both.find(folded))
+        return bool(self.folded and self.folded.find(folded)) or bool(
+            self.accented and self.accented.find(accented)
+        )
 
 
 def _union(sets: list[WordPatterns | None]) -> WordPatterns | None:
@@ -225,10 +238,9 @@ def _union(sets: list[WordPatterns | None]) -> WordPatterns | None:
 @cache
 def _quiet() -> _Quiet:
     comp, rev = _compiled(), _review()
-    return _Quiet(
-        folded=_union([*comp.folded.values(), *rev.folded.values(), rev.lookalikes]),
-        accented=_union([*comp.accented.values(), *rev.accented.values(), rev.lookalikes]),
-    )
+    folded = _union([*comp.folded.values(), *rev.folded.values(), rev.lookalikes])
+    accented = _union([*comp.accented.values(), *rev.accented.values(), rev.lookalikes])
+    return _Quiet(folded=folded, accented=accented, both=_union([folded, accented]))
 
 
 @cache
@@ -314,10 +326,7 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
     if not text or not text.strip():
         return Assessment(None)
     folded, accented = _prepare(text)
-    quiet = _quiet()
-    if not (quiet.folded and quiet.folded.find(folded)) and not (
-        quiet.accented and quiet.accented.find(accented)
-    ):
+    if not _quiet().any_phrase(folded, accented):
         # no list phrase could match, the look-alikes included: nothing to blank
         return _by_model(folded, model, folded)
     comp = _compiled()

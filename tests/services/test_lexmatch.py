@@ -209,3 +209,23 @@ def test_the_same_text_asks_the_detector_once(monkeypatch) -> None:
     assert calls == ["zzq blorp frindle wibble"]
     language.detect_language("another unknown qwxz text", "en")
     assert calls == ["zzq blorp frindle wibble", "another unknown qwxz text"]
+
+
+def test_one_scan_of_both_sets_when_the_two_views_agree() -> None:
+    quiet = crisis._quiet()
+    assert quiet.folded is not None and quiet.accented is not None and quiet.both is not None
+    assert quiet.both.patterns == quiet.folded.patterns + quiet.accented.patterns
+
+    def separate(f: str, a: str) -> bool:
+        return bool(quiet.folded.find(f)) or bool(quiet.accented.find(a))  # type: ignore[union-attr]
+
+    both_hit = 0
+    for text in TEXTS + TRICKY:
+        folded, accented = _prepare(text)
+        assert quiet.any_phrase(folded, accented) == separate(folded, accented), text
+        # each view alone read by both sets: the one scan must agree with two
+        for view in (folded, accented):
+            hit = quiet.any_phrase(view, view)
+            assert hit == separate(view, view), text
+            both_hit += hit
+    assert both_hit > 0
