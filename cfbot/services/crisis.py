@@ -319,7 +319,9 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
     ``lang`` (kept for symmetry with the scorer). When the lists flag a text, the veto
     model (cfbot.services.safety_model.lookalike) may drop an ``urgent_review`` hit or
     lower a ``crisis`` hit to ``urgent_review`` if it is sure the text is a look-alike.
-    ``model=False`` leaves out both learned models, for training and measuring the lists
+    A message that tells of a past crisis and then says the client is well now, with
+    nothing after that and no word that it is back (``recovered_context`` in
+    urgent_review.yaml), gets no tier. ``model=False`` leaves out both learned models, for training and measuring the lists
     alone.
     """
     del lang
@@ -344,13 +346,11 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
     a = _blank(rev.lookalikes, accented)
     if found is not None and found.phrase not in f and found.phrase not in a:
         found = None  # the crisis phrase sits inside a known look-alike ("hit us with a bill")
+    if _recovered(folded, f):
+        return Assessment(None)  # a past crisis the client says is over, nothing after it
     if found is not None:
         demoted = False
-        if (
-            (rev.demote is not None and rev.demote.search(folded))
-            or _LAUGHING.search(text)
-            or _recovered(folded, f)
-        ):
+        if (rev.demote is not None and rev.demote.search(folded)) or _LAUGHING.search(text):
             demoted = True
         else:
             i = folded.find(found.phrase)
@@ -367,8 +367,6 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
         if phrase:
             if model and safety_model.lookalike(folded) is not None:
                 return Assessment(None)  # the veto is sure: a look-alike the lists lack
-            if _recovered(folded, f):
-                return Assessment(None)  # a past crisis the client says is over
             return Assessment(URGENT_REVIEW, cat, phrase)
     return _by_model(folded, model, f)
 

@@ -104,8 +104,8 @@ LOOKALIKES = [
     "how many advil is too many in a day? worried about my stomach",
 ]
 
-# A crisis the client says is over, and that they are well now: the lists drop an
-# urgent_review phrase (no tier) and lower a crisis-tier phrase to urgent_review.
+# A crisis the client says is over, and that they are well now: no tier (a crisis-tier
+# phrase included), with or without the learned models.
 RECOVERED = [
     "two years ago i was suicidal, your counselor got me help and i'm doing really well now",
     "hace un ano pensaba en quitarme la vida, con la terapia hoy estoy muy bien",
@@ -114,6 +114,8 @@ RECOVERED = [
     "xyoo tas los kuv noj tshuaj ntau dhau, tam sim no kuv zoo lawm",
     "hồi đó em từng nghĩ tới chuyện tự tử, giờ ổn rồi",
     "got a protective order last year and he moved out of state, just updating my address",
+    "hace anos pense en el suicidio pero recibi ayuda, ya estoy bien",
+    "chồng cũ ngày xưa đánh tôi, giờ tôi an toàn rồi",
 ]
 
 # The same past with something present after it, or with a relapse: still a tier.
@@ -135,11 +137,9 @@ def test_round_seven_look_alikes_get_no_tier(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", RECOVERED)
-def test_a_crisis_the_client_says_is_over_gets_no_crisis_reply(text: str) -> None:
+def test_a_crisis_the_client_says_is_over_gets_no_tier(text: str) -> None:
     for model in (False, True):
-        assert assess(text, model=model).tier != CRISIS, (text, model)
-    a = assess(text, model=False)
-    assert a.tier is None or (a.tier == URGENT_REVIEW and a.demoted), (text, a)
+        assert assess(text, model=model).tier is None, (text, model, assess(text, model=model))
 
 
 @pytest.mark.parametrize("text", NOT_RECOVERED)
@@ -148,10 +148,12 @@ def test_a_present_crisis_after_a_recovery_keeps_its_tier(text: str) -> None:
         assert assess(text, model=model).tier in (CRISIS, URGENT_REVIEW), (text, model)
 
 
-def test_recovery_drops_an_urgent_phrase_but_not_a_crisis_phrase() -> None:
-    past = "back in high school i took too many of my sleeping pills"
-    assert assess(past, model=False).tier == URGENT_REVIEW
-    assert assess(past + ", therapy helped and im good now", model=False).tier is None
-    crisis = "i tried to kill myself two years ago, i'm doing well now"
-    a = assess(crisis, model=False)
-    assert a.tier == URGENT_REVIEW and a.demoted, a
+def test_the_recovery_must_come_after_the_crisis() -> None:
+    for past in (
+        "back in high school i took too many of my sleeping pills",
+        "back in high school i tried to kill myself",
+    ):
+        assert assess(past, model=False).tier in (CRISIS, URGENT_REVIEW), past
+        assert assess(past + ", therapy helped and im good now", model=False).tier is None
+        # said before the crisis, "doing well now" does not clear it
+        assert assess("im doing well now but " + past, model=False).tier is not None
