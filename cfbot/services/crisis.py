@@ -280,7 +280,7 @@ def _review() -> _Review:
 
 def _recovered(folded: str, blanked: str) -> bool:
     """The client says a past crisis is over and they are well now (urgent_review.yaml
-    ``recovered_context``), after every list phrase of the message (read in ``blanked``,
+    ``recovered_context``), ending after every list phrase of the message (read in ``blanked``,
     the folded text with the look-alikes blanked, which keeps its positions), and
     nothing says it is back (``relapse_context``)."""
     rev = _review()
@@ -289,9 +289,9 @@ def _recovered(folded: str, blanked: str) -> bool:
     marks = rev.recovered.finditer(folded)
     if not marks or (rev.relapse is not None and rev.relapse.search(folded)):
         return False
-    last = max(m.start() for m in marks)
+    end = max(m.end() for m in marks)  # a phrase inside the recovery is part of it
     lists = [*_compiled().folded.values(), *rev.folded.values()]
-    return all(m.end() <= last for wp in lists for m in wp.finditer(blanked))
+    return all(m.end() <= end for wp in lists for m in wp.finditer(blanked))
 
 
 _NEGATED_BEFORE = re.compile(

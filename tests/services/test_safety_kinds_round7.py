@@ -55,6 +55,10 @@ MISSES = [
     "siento que algo me dice que lo lastime, tengo miedo de mi misma",
     "kuv hnov suab hais kom kuv ua phem rau tus me nyuam",
     "no estoy bien y no se si aguanto tres semanas mas",
+    # a few weeks ago is not history for a medical emergency (postpartum)
+    "had my baby last week and i'm bleeding through a pad an hour",
+    "me hicieron cesarea hace 3 semanas y la herida esta abierta con calentura",
+    "toi uong het thuoc ngu roi, chong mat qua",
 ]
 
 # Ordinary replies that used a tier's words; no tier on the lists alone.
@@ -102,6 +106,7 @@ LOOKALIKES = [
     "aabahay wuxuu u dhintay wadne xanuun sanado ka hor",
     "needed an inhaler refill, the last time i couldn't breathe was 2018",
     "how many advil is too many in a day? worried about my stomach",
+    "we gave blood at the church drive, the nurses were great",
 ]
 
 # A crisis the client says is over, and that they are well now: no tier (a crisis-tier
@@ -116,6 +121,8 @@ RECOVERED = [
     "got a protective order last year and he moved out of state, just updating my address",
     "hace anos pense en el suicidio pero recibi ayuda, ya estoy bien",
     "chồng cũ ngày xưa đánh tôi, giờ tôi an toàn rồi",
+    "me corte con un vidrio en el trabajo hace dos semanas, ya sano",
+    "my son ate two of my vitamins, the poison control nurse said he's fine",
 ]
 
 # The same past with something present after it, or with a relapse: still a tier.
