@@ -61,6 +61,23 @@ MISSES = [
     "toi uong het thuoc ngu roi, chong mat qua",
 ]
 
+# Kinds from the sweep of the development sets' crisis replies that only the learned net
+# caught (now in urgent_review.yaml), in other words.
+SWEEP = [
+    "i already picked the day, thanks for trying with me",
+    "running the generator in the garage and now all of us have bad headaches and are throwing up",
+    "my uncle takes all of grandmas social security and barely feeds her",
+    "he held me down at the party and i dont remember the rest",
+    "the man who brought me here makes me go with men for money",
+    "found fresh cuts all over my daughters thighs",
+    "my roommate just od'd in the bathroom and his lips are blue",
+    "el generador lo prendimos adentro y a todos nos duele la cabeza y vomitamos",
+    "mi tio le quita el cheque a mi abuela y no le da de comer",
+    "haddii aanan jirin qoyskaygu way iga nasan lahaayeen",
+    "kuv tsev neeg yuav zoo dua yog tsis muaj kuv",
+    "không có tôi thì mọi người sẽ tốt hơn",
+]
+
 # Ordinary replies that used a tier's words; no tier on the lists alone.
 LOOKALIKES = [
     "the front desk guy is abusive to everyone, yelled at a grandpa",
@@ -133,7 +150,7 @@ NOT_RECOVERED = [
 ]
 
 
-@pytest.mark.parametrize("text", MISSES)
+@pytest.mark.parametrize("text", [*MISSES, *SWEEP])
 def test_round_seven_kinds_reach_a_tier(text: str) -> None:
     assert assess(text, model=False).tier in (CRISIS, URGENT_REVIEW), text
 
