@@ -99,11 +99,9 @@ EITHER = [
 # ends with the client well now gets no tier: tests/services/test_safety_kinds_round7.py.)
 PAST = [
     "back in 2018 i overdosed, 5 years clean now thanks to yall",
-    "i thought i was having a heart attack but it was a panic attack",
     "hace anos pense en el suicidio pero recibi ayuda",
     "pense que me estaba dando un infarto, era ansiedad",
     "sannado ka hor waan is dili lahaa, caawimaad ayaan helay",
-    "kuv tus txiv qub ntaus kuv tab sis 6 xyoos lawm",
     "chong cu danh toi nhung da 3 nam roi, gio toi on",
 ]
 

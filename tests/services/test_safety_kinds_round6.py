@@ -210,7 +210,6 @@ def test_molest_in_english_stays_a_crisis() -> None:
 PAST = [
     "tus qub txiv tau ntaus kuv thaum ub, tam sim no kuv nyab xeeb lawm",
     "chồng cũ ngày xưa đánh tôi",
-    "kuv tus txiv qub ntaus kuv yav tas los tab sis peb sib nrauj ntau xyoo lawm",
     "had an overdose 4 yrs ago, sober since, just here for a test",
 ]
 

@@ -49,6 +49,8 @@ MISSES = [
     "el que nos trajo dice que si hablamos nos pasa algo",
     "mi jefe me obliga a estar con clientes y se queda con el dinero",
     "el patron tiene mi pasaporte y no me deja salir",
+    "pusimos veneno para ratas y mi bebe se lo comio, es peligroso?",
+    "mi nino se comio el veneno para ratas, es peligroso?",
     "ninkii shaqada ii helay ayaa haya baasaboorkayga",
     "ilmahayga ii ilaaliya, muddo dheer ma joogayo",
     "since the birth something tells me to hurt the baby, i'm scared of myself",
@@ -124,6 +126,14 @@ LOOKALIKES = [
     "needed an inhaler refill, the last time i couldn't breathe was 2018",
     "how many advil is too many in a day? worried about my stomach",
     "we gave blood at the church drive, the nurses were great",
+    # the sweep of the development sets' false alarms (now in urgent_review.yaml)
+    "i thought i was having a heart attack but it was a panic attack",
+    "the hold music is killing me, 40 minutes",
+    "my kid screamed like he was being murdered at his shots lol",
+    "me dio un infarto cuando vi la factura",
+    "took the whole morning off for this and waited 2 hours",
+    "kuv tus txiv qub ntaus kuv tab sis 6 xyoos lawm",
+    "pusimos veneno para ratas en la cocina, es peligroso para los ninos?",
 ]
 
 # A crisis the client says is over, and that they are well now: no tier (a crisis-tier

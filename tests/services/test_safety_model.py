@@ -117,12 +117,12 @@ SURE_LOOKALIKE = Model({"w zzfig": (9.0, 0.0)}, (0.0, 0.0), 1.0, floor=0.005)
 
 
 def test_veto_drops_an_urgent_review_hit_it_is_sure_of(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = "the sign out front is dead zzfig"
+    text = "the tv in the lobby is dead zzfig"
     assert assess(text, model=False).tier == URGENT_REVIEW
     monkeypatch.setattr(safety_model, "load_veto", lambda: SURE_LOOKALIKE)
     assert assess(text).tier is None
     # unsure (no "zzfig": P(crisis) 0.5): the hit stands; without the models it stands too
-    assert assess("the sign out front is dead").tier == URGENT_REVIEW
+    assert assess("the elevator is dead again").tier == URGENT_REVIEW
     assert assess(text, model=False).tier == URGENT_REVIEW
 
 
@@ -135,7 +135,7 @@ def test_veto_only_lowers_a_crisis_tier_hit(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_without_the_veto_file_nothing_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(safety_model, "load_veto", lambda: None)
-    assert assess("the sign out front is dead zzfig").tier == URGENT_REVIEW
+    assert assess("the tv in the lobby is dead zzfig").tier == URGENT_REVIEW
     assert safety_model.lookalike("anything at all") is None
 
 
@@ -150,5 +150,5 @@ def test_shipped_veto_loads_with_a_floor_and_keeps_clear_crises() -> None:
     ):
         assert assess(text).tier is not None, text
     # a plain figure of speech the lists flag is dropped by the shipped veto
-    assert assess("your website is dead, i tried 5 times", model=False).tier == URGENT_REVIEW
-    assert assess("your website is dead, i tried 5 times").tier is None
+    assert assess("the tv in the lobby is dead", model=False).tier == URGENT_REVIEW
+    assert assess("the tv in the lobby is dead").tier is None
