@@ -73,6 +73,10 @@ DEV_SETS = (
     "blind13",
     "train_g",
     "blind14",
+    "blind15",
+    "blind16",
+    "train_h",
+    "train_i",
 )
 KEEP = 20000  # n-grams kept per model (largest weights)
 SAFETY_MAX_FALSE = 0.02  # share of non-crisis replies the safety model may flag
@@ -83,12 +87,13 @@ FEEDBACK_MAX_FALSE = 0.04  # share of ok replies the feedback model may turn int
 # cross-validation (0.1: en false alarms 0.11 -> 0.08 for recall 0.912 -> 0.906).
 FEEDBACK_FLOOR = 0.1
 # Below this P(crisis) the veto drops a list hit; chosen leaving one writer's set out at
-# a time (VETO_HOLD, 18 sets; `--check --only veto`): the largest floor at which none of
-# the 1,933 crisis messages the lists flagged was dropped. Round six, with each model
-# the average of three orders: 0.03 (524 of 816 false list hits dropped; 0.04 dropped
-# two crisis messages and 543 false hits). Before the averaging only 0.01 kept every
-# crisis message (431 of 793 dropped). (Round four: 0.005; round five: 0.02, then 0.04.)
-VETO_FLOOR = 0.03
+# a time (VETO_HOLD; `--check --only veto`, which also prints the crisis messages a
+# floor would drop). Round seven: after the sweeps the lists flag few ordinary
+# development replies, and no floor drops none of the crisis messages: 0.005 drops 2 of
+# 2,917 (one a goodbye the veto puts below 0.001) and 37 of 70 false list hits; 0.03
+# dropped 5 and 45. The lowest floor scanned is kept: a missed crisis costs more than a
+# false alarm. (Round six: 0.03, none of 1,933 dropped; round five: 0.02, then 0.04.)
+VETO_FLOOR = 0.005
 
 
 # AdaGrad settings per model; a small rate keeps the probabilities from saturating
@@ -364,6 +369,8 @@ def veto(rows: list[Row], check: bool) -> None:
                 for f in floors:  # a crisis-tier hit is only lowered, never dropped
                     lost[f] += y and tier == "urgent_review" and p < f
                     dropped[f] += (not y) and tier == "urgent_review" and p < f
+                if y and tier == "urgent_review" and p < 0.05:  # development sets only
+                    print(f"  crisis dropped below {p:.3f} ({held}): {r.text[:120]}")
         for f in floors:
             print(
                 f"veto floor {f}: of {caught} crisis messages the lists flagged in "
