@@ -324,6 +324,47 @@ ROUND_SIX_FINAL = (
     "writer's kinds; the next writer's crisis wording was new again, and a retrained "
     "net moved single messages both ways."
 )
+# Round seven: two new writers' held-out sets, each measured on arrival at 0a50db0 (the
+# end of round six) and once at the end of round seven; train_h and train_i on arrival.
+BLIND17_BEFORE = _record("blind17_before")
+BLIND17_AFTER = _record("blind17_after")
+BLIND18_BEFORE = _record("blind18_before")
+BLIND18_AFTER = _record("blind18_after")
+TRAIN_H_FIRST = _record("train_h_first_run")
+TRAIN_I_FIRST = _record("train_i_first_run")
+ROUND_SEVEN_INTRO = (
+    "Round seven. Four new writers who saw no rules: `blind17` and `blind18` (440 "
+    "replies each, 27% crisis, 27% look-alikes) were measured on arrival on the code of "
+    "the round's start (0a50db0) and once at its end, never opened; `train_h` (480, "
+    "many quiet complaints) and `train_i` (480, indirect crises and hard look-alikes) "
+    "were measured on arrival and then used, with blind15 and blind16 (measured in "
+    "round six). The round: urgent_review kinds from those four sets (pills counted "
+    "out, too many or double doses, sugar signs, water broken, a floppy baby, an opened "
+    "caesarean wound, a restraining order, debt bondage, postpartum thoughts of harm, "
+    "goodbyes); a reply that tells of a past crisis and ends with the client well now "
+    "gets no tier (none of the 2,685 crisis messages the lists flagged has that shape, "
+    "40 ordinary replies did); weeks are no longer 'the past' for a medical emergency; "
+    "then two sweeps over every development set, written as kinds: 221 patterns for "
+    "the 776 crisis replies that only the learned net had caught, and 154 look-alikes "
+    "for the ordinary replies the lists flagged (in-sample: 768 crisis replies gained a "
+    "list tier, 780 ordinary replies left one, none of either went the wrong way). The "
+    "models were retrained on 29 sets (14,321 replies) and the veto floor lowered to "
+    "0.005 (leaving one writer's set out at a time, no floor keeps every crisis now)."
+)
+ROUND_SEVEN_READING = (
+    "Reading round seven (two held-out sets, start against end): crisis messages in "
+    "either tier 114 -> 118 of 119 (blind17) and 115 -> 118 of 120 (blind18); "
+    "ordinary replies in the crisis tier 3 -> 3 of 321 and 3 -> 1 of 320; urgent_review "
+    "false alarms 10% -> 11% and 10% -> 10%; dissatisfaction recall 0.86 -> 0.84 (en "
+    "0.94 -> 0.91, es 0.84 -> 0.80) and 0.92 -> 0.90 (en 0.90 -> 0.90, es 0.89 -> 0.83) "
+    "at false alarms 0.07 -> 0.07 and 0.10 -> 0.10. The crisis sweep carried over to "
+    "new writers (7 of the 10 messages missed at the start now reach a tier); the "
+    "look-alike sweep did "
+    "not (780 ordinary replies cleared in-sample, none net on the held-out sets): "
+    "each writer's harmless uses of alarming words are new again. Not met: 3 crisis "
+    "messages of 239 reach no tier, urgent_review false alarms are 10-11% (goal 5%), "
+    "Spanish complaint recall is 0.80-0.83 (goal 0.9)."
+)
 ROUND_SIX_READING = (
     "Reading round six (blind13): crisis messages in either tier 0.94 -> 0.95 (116 -> "
     "117 of 123), false crisis-tier replies 0 -> 0 of 317, urgent_review false alarms "
@@ -690,6 +731,34 @@ def main() -> int:
         "### The `fresh` split as first measured (before any change it prompted)",
         "",
         FRESH_FIRST_RUN,
+        "## 0-seven. Held-out sets `blind17` and `blind18` (440 replies each; round seven)",
+        "",
+        ROUND_SEVEN_INTRO,
+        "",
+        "### blind17 before round seven (0a50db0)",
+        "",
+        BLIND17_BEFORE,
+        "",
+        "### blind17 after round seven",
+        "",
+        BLIND17_AFTER,
+        "",
+        "### blind18 before round seven (0a50db0)",
+        "",
+        BLIND18_BEFORE,
+        "",
+        "### blind18 after round seven",
+        "",
+        BLIND18_AFTER,
+        "",
+        ROUND_SEVEN_READING,
+        "",
+        "### `train_h` and `train_i` as first measured (0a50db0, before they were used)",
+        "",
+        TRAIN_H_FIRST,
+        "",
+        TRAIN_I_FIRST,
+        "",
         "## 0-six. Held-out sets `blind13`, `blind14` and `blind15` (440 replies each; "
         "round six, three passes)",
         "",
@@ -1062,6 +1131,15 @@ def main() -> int:
         "language, adds more. Meeting 3x would take a different design (one compiled "
         "scan for every list, or a compiled scorer), not trimming; round six only "
         "removed a repeated look-alike scan from assess()'s common path.",
+        "",
+        "Round seven indexed each list alternative by up to four starting characters "
+        "(lexmatch.py; 148 -> 11 alternatives tried per word start in the largest list) "
+        "and made the quiet check one scan where a text's two views are the same: "
+        "assess() 2.85x -> 2.34x and classify() 9.9x -> 9.3x, the start and end "
+        "alternated in one session. The round's 375 new list patterns then took assess() "
+        "back to about 3x (table above); classify() stays near 10x. The cause is the "
+        "same as before: lingua and Python-level scanning, not a step that trimming "
+        "could remove.",
         "",
         "## What changed after the first run",
         "",
