@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from alert_helpers import T0, invite, rows, sms
 
-from cfbot.models import Alert, Conversation
+from cfbot.models import Alert, AlertEvent, Conversation
 from cfbot.services.alerts import escalate_due, send_pending_mail
 
 POSSIBLE_EN = "everyone would be better off without me"
@@ -31,6 +31,19 @@ def test_urgent_review_over_sms_gets_the_kind_reply_pauses_and_raises_an_urgent_
     assert sorted(mail.envelope_to) == ["oncall2@example.org", "oncall@example.org"]
     # nobody acknowledges: it escalates like any urgent alert
     assert escalate_due(rt, T0 + timedelta(minutes=17)) == 1
+
+
+def test_a_crisis_message_after_an_urgent_review_raises_the_alert_to_crisis(rt, smtp):
+    invite(rt)
+    sms(rt, POSSIBLE_EN, now=T0 + timedelta(minutes=1))
+    (alert,) = rows(rt, Alert)
+    assert alert.reason.startswith("Urgent review: ")
+    sms(rt, "i want to kill myself tonight", now=T0 + timedelta(minutes=3))
+    (alert,) = rows(rt, Alert)  # the same alert, now read as a crisis
+    assert alert.details["tier"] == "crisis" and alert.details["count"] == 2
+    assert not alert.reason.startswith("Urgent review") and alert.rule_source.startswith("crisis:")
+    events = [e.note for e in rows(rt, AlertEvent) if e.alert_id == alert.id]
+    assert "A crisis-tier message: raised from urgent review" in events
 
 
 def test_urgent_review_in_somali_gets_the_somali_kind_reply(rt, smtp):

@@ -252,8 +252,15 @@ def raise_crisis(
         if category not in categories:
             categories.append(category)
         details["categories"] = categories
+        # a crisis-tier message joins an urgent_review alert: the alert now reads as a
+        # crisis (its title is what staff and the email show first)
+        raised = tier == "crisis" and details.get("tier") != "crisis"
         if tier == "crisis":
             details["tier"] = "crisis"
+        if raised:
+            existing.category = category
+            existing.reason = _t(CRISIS_LABELS.get(category, "Possible crisis"))
+            existing.rule_source = f"crisis:{category}"
         if language:
             details["languages"] = sorted({*details.get("languages", []), language})
         if trigger:
@@ -261,7 +268,12 @@ def raise_crisis(
         existing.details = details
         existing.updated_at = now
         session.add(existing)
-        log_event(session, existing.id, "repeat", now, note=_t("Another crisis message"))  # type: ignore[arg-type]  # id is None only before the row is flushed
+        note = (
+            _t("A crisis-tier message: raised from urgent review")
+            if raised
+            else _t("Another crisis message")
+        )
+        log_event(session, existing.id, "repeat", now, note=note)  # type: ignore[arg-type]  # id is None only before the row is flushed
         return existing
     site, program, flow_id = None, None, None
     source = conversation
