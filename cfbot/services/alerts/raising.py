@@ -254,7 +254,7 @@ def raise_crisis(
         details["categories"] = categories
         # a crisis-tier message joins an urgent_review alert: the alert now reads as a
         # crisis (its title is what staff and the email show first)
-        raised = tier == "crisis" and details.get("tier") != "crisis"
+        raised = tier == "crisis" and existing.rule_source.startswith("urgent_review")
         if tier == "crisis":
             details["tier"] = "crisis"
         if raised:
