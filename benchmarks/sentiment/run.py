@@ -50,6 +50,21 @@ def _record(name: str) -> str:
     return (RECORDS / f"{name}.md").read_text(encoding="utf-8")
 
 
+def _before_after(name: str, round_name: str, start: str) -> list[str]:
+    """A held-out set's two recorded measurements (``records/NAME_before.md``, taken at
+    commit ``start``, and ``NAME_after.md``) under their headings, for the parts list."""
+    return [
+        f"### {name} before round {round_name} ({start})",
+        "",
+        _record(f"{name}_before"),
+        "",
+        f"### {name} after round {round_name}",
+        "",
+        _record(f"{name}_after"),
+        "",
+    ]
+
+
 # The `fresh` split as first measured, before the vocabulary it exposed was added to
 # the lexicons (recorded by hand; later runs are no longer a generalisation estimate).
 FRESH_FIRST_RUN = _record("fresh_first_run")
@@ -236,10 +251,9 @@ BLIND4_LISTS = _record("blind4_lists")
 # blind4 with the first safety model (trained without blind4), still unopened; blind4 was opened after this.
 BLIND4_MODEL = _record("blind4_model")
 
-# Round six: blind13 (a new writer) at the start (0ec954b) and at the end; train_e and
-# train_f as first measured, before they were used for training.
-BLIND13_BEFORE = _record("blind13_before")
-BLIND13_AFTER = _record("blind13_after")
+# Round six: blind13 (a new writer) at the start (0ec954b) and at the end (read by
+# _before_after in main()); train_e and train_f as first measured, before they were used
+# for training.
 TRAIN_E_FIRST = _record("train_e_first_run")
 TRAIN_F_FIRST = _record("train_f_first_run")
 # the second pass: blind14 at its start (8ec8026) and end; train_g on arrival (8ec8026)
@@ -324,12 +338,9 @@ ROUND_SIX_FINAL = (
     "writer's kinds; the next writer's crisis wording was new again, and a retrained "
     "net moved single messages both ways."
 )
-# Round seven: two new writers' held-out sets, each measured on arrival at 0a50db0 (the
-# end of round six) and once at the end of round seven; train_h and train_i on arrival.
-BLIND17_BEFORE = _record("blind17_before")
-BLIND17_AFTER = _record("blind17_after")
-BLIND18_BEFORE = _record("blind18_before")
-BLIND18_AFTER = _record("blind18_after")
+# Round seven: two new writers' held-out sets, blind17 and blind18, each measured on
+# arrival at 0a50db0 (the end of round six) and once at the end of round seven (their
+# records are read by _before_after in main()); train_h and train_i on arrival.
 TRAIN_H_FIRST = _record("train_h_first_run")
 TRAIN_I_FIRST = _record("train_i_first_run")
 ROUND_SEVEN_INTRO = (
@@ -375,23 +386,17 @@ ROUND_SIX_READING = (
     "hits for a person to read."
 )
 
-# Round five: blind10 and blind11 (new writers) at the start (9ea17ec) and at the end;
-# train_c and train_d as first measured, before they were used for training.
-BLIND10_BEFORE = _record("blind10_before")
-BLIND10_AFTER = _record("blind10_after")
-BLIND11_BEFORE = _record("blind11_before")
-BLIND11_AFTER = _record("blind11_after")
+# Round five: blind10 and blind11 (new writers) at the start (9ea17ec) and at the end
+# (read by _before_after in main()); blind12 before and after the second pass; train_c
+# and train_d as first measured, before they were used for training.
 BLIND12_BEFORE = _record("blind12_before")
 BLIND12_AFTER = _record("blind12_after")
 TRAIN_C_FIRST = _record("train_c_first_run")
 TRAIN_D_FIRST = _record("train_d_first_run")
 
-# Round four: blind8 and blind9 (new writers) at the start (f3e96ee) and at the end;
-# train_a and train_b as first measured, before they were used for training.
-BLIND8_BEFORE = _record("blind8_before")
-BLIND8_AFTER = _record("blind8_after")
-BLIND9_BEFORE = _record("blind9_before")
-BLIND9_AFTER = _record("blind9_after")
+# Round four: blind8 and blind9 (new writers) at the start (f3e96ee) and at the end
+# (read by _before_after in main()); train_a and train_b as first measured, before they
+# were used for training.
 TRAIN_A_FIRST = _record("train_a_first_run")
 TRAIN_B_FIRST = _record("train_b_first_run")
 
@@ -735,22 +740,8 @@ def main() -> int:
         "",
         ROUND_SEVEN_INTRO,
         "",
-        "### blind17 before round seven (0a50db0)",
-        "",
-        BLIND17_BEFORE,
-        "",
-        "### blind17 after round seven",
-        "",
-        BLIND17_AFTER,
-        "",
-        "### blind18 before round seven (0a50db0)",
-        "",
-        BLIND18_BEFORE,
-        "",
-        "### blind18 after round seven",
-        "",
-        BLIND18_AFTER,
-        "",
+        *_before_after("blind17", "seven", "0a50db0"),
+        *_before_after("blind18", "seven", "0a50db0"),
         ROUND_SEVEN_READING,
         "",
         "### `train_h` and `train_i` as first measured (0a50db0, before they were used)",
@@ -764,14 +755,7 @@ def main() -> int:
         "",
         ROUND_SIX_INTRO,
         "",
-        "### blind13 before round six (0ec954b)",
-        "",
-        BLIND13_BEFORE,
-        "",
-        "### blind13 after round six",
-        "",
-        BLIND13_AFTER,
-        "",
+        *_before_after("blind13", "six", "0ec954b"),
         ROUND_SIX_READING,
         "",
         "### blind14: the second pass of round six",
@@ -834,22 +818,8 @@ def main() -> int:
         "",
         ROUND_FIVE_INTRO,
         "",
-        "### blind10 before round five (9ea17ec)",
-        "",
-        BLIND10_BEFORE,
-        "",
-        "### blind10 after round five",
-        "",
-        BLIND10_AFTER,
-        "",
-        "### blind11 before round five (9ea17ec)",
-        "",
-        BLIND11_BEFORE,
-        "",
-        "### blind11 after round five",
-        "",
-        BLIND11_AFTER,
-        "",
+        *_before_after("blind10", "five", "9ea17ec"),
+        *_before_after("blind11", "five", "9ea17ec"),
         ROUND_FIVE_READING,
         "",
         "### blind12: a second pass of round five",
@@ -891,22 +861,8 @@ def main() -> int:
         "leaving one writer's set out at a time so that no crisis message the lists "
         "flagged was dropped.",
         "",
-        "### blind8 before round four (f3e96ee)",
-        "",
-        BLIND8_BEFORE,
-        "",
-        "### blind8 after round four",
-        "",
-        BLIND8_AFTER,
-        "",
-        "### blind9 before round four (f3e96ee)",
-        "",
-        BLIND9_BEFORE,
-        "",
-        "### blind9 after round four",
-        "",
-        BLIND9_AFTER,
-        "",
+        *_before_after("blind8", "four", "f3e96ee"),
+        *_before_after("blind9", "four", "f3e96ee"),
         "Reading round four: urgent_review false alarms fell 21% -> 14% (blind8) and "
         "16% -> 9% (blind9) while unseen crisis recall in either tier rose 0.91 -> 0.93 "
         "and 0.94 -> 0.95; false crisis-tier replies 5 -> 4 and 0 -> 0. Dissatisfaction "
