@@ -321,8 +321,8 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
     lower a ``crisis`` hit to ``urgent_review`` if it is sure the text is a look-alike.
     A message that tells of a past crisis and then says the client is well now, with
     nothing after that and no word that it is back (``recovered_context`` in
-    urgent_review.yaml), gets no tier. ``model=False`` leaves out both learned models, for training and measuring the lists
-    alone.
+    urgent_review.yaml), gets no tier. ``model=False`` leaves out both learned models,
+    for training and measuring the lists alone.
     """
     del lang
     if not text or not text.strip():
@@ -368,19 +368,27 @@ def assess(text: str, lang: str | None = None, *, model: bool = True) -> Assessm
             if model and safety_model.lookalike(folded) is not None:
                 return Assessment(None)  # the veto is sure: a look-alike the lists lack
             return Assessment(URGENT_REVIEW, cat, phrase)
-    return _by_model(folded, model, f)
+    return _by_model(folded, model, f, recovered=False)
 
 
-def _by_model(folded: str, model: bool, blanked: str | None = None) -> Assessment:
+def _by_model(
+    folded: str, model: bool, blanked: str | None = None, *, recovered: bool | None = None
+) -> Assessment:
     """The lists found nothing: the learned net may still raise urgent_review (never
     the crisis tier) for a crisis phrased in words no list holds. It reads the text with
-    the known look-alikes blanked (``blanked``, worked out here when not given)."""
+    the known look-alikes blanked (``blanked``, worked out here when not given), and
+    not when the client says the crisis is over (``recovered``, worked out here when not
+    known and the net would raise a tier)."""
     if not model:
         return Assessment(None)
     if blanked is None:
         blanked = _blank(_review().lookalikes, folded)
     guess = safety_model.predict(" ".join(blanked.split()))
-    if guess is None or _recovered(folded, blanked):
+    if guess is None:
+        return Assessment(None)
+    if recovered is None:
+        recovered = _recovered(folded, blanked)
+    if recovered:
         return Assessment(None)
     return Assessment(URGENT_REVIEW, guess[0], f"{MODEL_PHRASE}, p={guess[1]:.2f})")
 
